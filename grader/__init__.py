@@ -1,0 +1,25 @@
+"""Grading and reproducibility harness for deep-learning homework notebooks.
+
+The library surface: :func:`check_notebook` grades one notebook statically;
+the data it returns is described in :mod:`grader.evidence` and :mod:`grader.grade`.
+Nothing heavy is imported here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "check_notebook"]
+
+if TYPE_CHECKING:
+    from grader.pipeline import check_notebook
+
+
+def __getattr__(name: str) -> Any:
+    if name == "check_notebook":
+        from grader.pipeline import check_notebook
+
+        return check_notebook
+    raise AttributeError(name)

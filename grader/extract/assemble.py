@@ -1,0 +1,1056 @@
+"""Assembly: join per-cell source and output facts into one :class:`Evidence`.
+
+The readers (``source.read_source`` and ``outputs.read_outputs``) look at one
+cell at a time. This module walks the notebook in order and keeps the state a
+reader of the notebook keeps in their head: which model each name holds, what
+was frozen or recompiled since it was last trained, which user functions train,
+evaluate or plot when they are called, and which results were printed where.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from grader.evidence import (
+    Confusion,
+    DataFacts,
+    Evidence,
+    Finding,
+    Framework,
+    Hygiene,
+    Method,
+    ModelKind,
+    ModelRun,
+    NotebookInfo,
+    Provenance,
+    Severity,
+)
+from grader.extract.discussion import MarkdownCell, heading_text, quoted_accuracies, read_discussion
+from grader.extract.facts import (
+    AccuracyCandidate,
+    EvaluateCall,
+    FitCall,
+    ModelDef,
+    OutputFacts,
+    SourceFacts,
+    TrainableChange,
+    TrainingLog,
+)
+from grader.extract.outputs import read_outputs
+from grader.extract.source import read_source
+
+__all__ = ["assemble"]
+
+_PRETRAINED = (ModelKind.transfer_frozen, ModelKind.fine_tuned)
+_MAGIC = re.compile(r"^\s*([%!?]|%%)")
+
+
+# ------------------------------------------------------------ function table
+
+
+@dataclass
+class _Function:
+    name: str
+    params: list[str]
+    facts: SourceFacts
+    source: str
+    cell: int
+
+
+@dataclass
+class _CellCode:
+    full: SourceFacts
+    top: SourceFacts  # the statements that run when the cell runs (function bodies removed)
+    calls: list[tuple[str, list[str | None], dict[str, str | None], int, bool]]
+    # (function, positional arg names, keyword arg names, line, in_loop)
+    functions: list[_Function]
+    assigned_calls: dict[int, str]  # line -> name the call's result is bound to
+
+
+def _neutralise_magics(src: str) -> str:
+    return "\n".join("" if _MAGIC.match(ln) else ln for ln in src.splitlines())
+
+
+def _name_of(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _name_of(node.value)
+        return f"{base}.{node.attr}" if base else node.attr
+    return None
+
+
+def _read_code(cell: int, src: str) -> _CellCode:
+    full = read_source(cell, src)
+    clean = _neutralise_magics(src)
+    try:
+        tree = ast.parse(clean)
+    except SyntaxError:
+        return _CellCode(full, full, [], [], {})
+    lines = clean.splitlines()
+    blanked = list(lines)
+    functions: list[_Function] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+            end = node.end_lineno or node.lineno
+            segment = "\n".join(lines[start:end])
+            for i in range(start, end):
+                blanked[i] = ""
+            if isinstance(node, ast.ClassDef):
+                continue
+            params = [a.arg for a in node.args.posonlyargs + node.args.args]
+            functions.append(
+                _Function(node.name, params, read_source(cell, segment), segment, cell)
+            )
+    top = read_source(cell, "\n".join(blanked)) if functions or len(blanked) != len(lines) else full
+    if not any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) for n in tree.body):
+        top = full
+    calls: list[tuple[str, list[str | None], dict[str, str | None], int, bool]] = []
+    assigned: dict[int, str] = {}
+    loops: list[tuple[int, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For | ast.While | ast.comprehension):
+            if isinstance(node, ast.For | ast.While):
+                loops.append((node.lineno, node.end_lineno or node.lineno))
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            target = node.targets[0]
+            name = _name_of(target) if not isinstance(target, ast.Tuple) else None
+            if isinstance(target, ast.Tuple) and target.elts:
+                name = _name_of(target.elts[0])
+            if name:
+                assigned[node.value.lineno] = name
+    def_ranges = [
+        (n.lineno, n.end_lineno or n.lineno)
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    ]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if any(a <= node.lineno <= b for a, b in def_ranges):
+                continue
+            pos = [_name_of(a) for a in node.args]
+            kw = {k.arg: _name_of(k.value) for k in node.keywords if k.arg}
+            in_loop = any(a <= node.lineno <= b for a, b in loops)
+            calls.append((node.func.id, pos, kw, node.lineno, in_loop))
+    calls.sort(key=lambda c: c[3])
+    return _CellCode(full, top, calls, functions, assigned)
+
+
+# --------------------------------------------------------------------- state
+
+
+@dataclass
+class _Features:
+    layers: Counter[str] = field(default_factory=Counter)
+    residual: bool = False
+    separable: bool = False
+    bottleneck: bool = False
+    base: str | None = None
+    base_var: str | None = None
+    weights: str | None = None
+    ensemble: bool = False
+    framework: str = "keras"
+    frozen_in_builder: bool | None = None
+
+    def merge(self, other: _Features) -> None:
+        self.layers.update(other.layers)
+        self.residual |= other.residual
+        self.separable |= other.separable
+        self.bottleneck |= other.bottleneck
+        self.ensemble |= other.ensemble
+        if other.base and not self.base:
+            self.base, self.base_var, self.weights = other.base, other.base_var, other.weights
+        if other.frozen_in_builder is not None and self.frozen_in_builder is None:
+            self.frozen_in_builder = other.frozen_in_builder
+
+
+_LAYER_RE = re.compile(
+    r"\b(SeparableConv2D|DepthwiseConv2D|SeparableConvolution2D|Conv2D|Conv2d|Add|add|"
+    r"Concatenate|Dense|Linear|BatchNormalization)\s*\("
+)
+_PLUS_RE = re.compile(r"\b\w+\s*\+=\s*\w+|=\s*\w+\s*\+\s*(shortcut|residual|identity|skip|x|inputs?)\b")
+
+
+def _text_features(src: str) -> _Features:
+    f = _Features()
+    for m in _LAYER_RE.finditer(src):
+        f.layers[m.group(1)] += 1
+    f.separable = any(k in f.layers for k in ("SeparableConv2D", "DepthwiseConv2D", "SeparableConvolution2D"))
+    f.residual = "Add" in f.layers or "add" in f.layers or bool(_PLUS_RE.search(src))
+    return f
+
+
+def _def_features(d: ModelDef) -> _Features:
+    return _Features(
+        layers=Counter(d.layers),
+        residual=d.residual,
+        separable=d.separable,
+        bottleneck=d.bottleneck,
+        base=d.base,
+        base_var=d.base_var,
+        weights=d.weights,
+        ensemble=d.ensemble,
+        framework=d.framework,
+    )
+
+
+@dataclass
+class _Var:
+    """What a model variable holds."""
+
+    name: str
+    features: _Features
+    generation: int  # bumps when the name is bound to a new model
+    cell: int
+
+
+@dataclass
+class _Setup:
+    frozen: str  # "frozen", "partial", "trainable", "n/a"
+    lr: float | None
+    compiles: int
+    augmentation: bool
+    callbacks: tuple[str, ...]
+
+
+@dataclass
+class _Entry:
+    run: ModelRun
+    var: str
+    generation: int
+    setup: _Setup
+    history_vars: set[str] = field(default_factory=set)
+    last_cell: int = 0
+    log_epochs: list[int] = field(default_factory=list)
+    acc_priority: int = -1
+
+
+@dataclass
+class _State:
+    functions: dict[str, _Function] = field(default_factory=dict)
+    builders: dict[str, _Features] = field(default_factory=dict)
+    vars: dict[str, _Var] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    trainable: dict[str, TrainableChange] = field(default_factory=dict)
+    trainable_order: dict[str, int] = field(default_factory=dict)
+    tick: int = 0
+    compiles: dict[str, tuple[int, float | None]] = field(default_factory=dict)
+    entries: list[_Entry] = field(default_factory=list)
+    by_var: dict[str, _Entry] = field(default_factory=dict)
+    history_owner: dict[str, _Entry] = field(default_factory=dict)
+    heading: str = ""
+    generation: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    summaries: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+
+
+def _resolve(state: _State, var: str | None) -> str | None:
+    seen = set()
+    while var and var in state.aliases and var not in seen:
+        seen.add(var)
+        var = state.aliases[var]
+    return var
+
+
+# ------------------------------------------------------------------ kinds
+
+
+def _kind(
+    feats: _Features, frozen: str, previously_frozen: bool
+) -> tuple[ModelKind, list[str]]:
+    reasons: list[str] = []
+    if feats.base:
+        if feats.weights == "none":
+            reasons.append(f"{feats.base} architecture without pretrained weights")
+            return ModelKind.other, reasons
+        if frozen == "frozen":
+            reasons.append(f"pretrained {feats.base} base kept frozen")
+            return ModelKind.transfer_frozen, reasons
+        if frozen == "partial":
+            reasons.append(f"part of the pretrained {feats.base} base unfrozen")
+        elif previously_frozen:
+            reasons.append(f"pretrained {feats.base} base unfrozen after a frozen stage")
+        else:
+            reasons.append(f"pretrained {feats.base} base trained (never frozen)")
+        return ModelKind.fine_tuned, reasons
+    if feats.ensemble:
+        return ModelKind.other, ["ensemble of several models"]
+    if feats.separable:
+        reasons.append("separable/depthwise convolutions")
+        if feats.residual:
+            reasons.append("with residual links")
+        return ModelKind.custom_xception, reasons
+    if feats.residual:
+        reasons.append("skip connections (residual blocks)")
+        if feats.bottleneck:
+            reasons.append("bottleneck blocks")
+        return ModelKind.custom_residual, reasons
+    convs = sum(v for k, v in feats.layers.items() if "conv" in k.lower())
+    if convs:
+        return ModelKind.scratch_cnn, [f"plain convolution stack ({convs} conv layers)"]
+    if feats.layers:
+        return ModelKind.other, ["no convolutional layers found"]
+    return ModelKind.scratch_cnn, ["architecture not readable from the code; assumed a CNN"]
+
+
+_HEADING_CLAIMS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"transfer|pre-?trained|p[rř]edtr[eé]novan|fine-?tun|dolad", re.I), "pretrained"),
+    (re.compile(r"xception|separab|resnet-?like|residual|rezidu|custom|vlastn", re.I), "custom"),
+    (re.compile(r"scratch|baseline|od nuly|bipyramid|simple cnn|jednoduch", re.I), "scratch"),
+]
+
+
+def _approach(kind: ModelKind) -> str:
+    if kind in _PRETRAINED:
+        return "pretrained"
+    if kind in (ModelKind.custom_residual, ModelKind.custom_xception):
+        return "custom"
+    if kind == ModelKind.scratch_cnn:
+        return "scratch"
+    return "other"
+
+
+def _claim(heading: str) -> str | None:
+    found = [label for pat, label in _HEADING_CLAIMS if pat.search(heading)]
+    return found[0] if len(found) == 1 else None
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def _prov(cell: int | None, method: Method, confidence: float, detail: str | None = None) -> Provenance:
+    return Provenance(cell=cell, method=method, confidence=confidence, detail=(detail or "")[:160] or None)
+
+
+def _tokens(text: str) -> set[str]:
+    parts = re.split(r"[^a-z0-9]+", text.lower())
+    return {p for p in parts if p and p not in {"model", "the", "test", "acc", "accuracy", "of", "on", "final", "history", "hist", "h"}}
+
+
+_KIND_WORDS = {
+    ModelKind.scratch_cnn: {"cnn", "scratch", "baseline", "simple", "bipyramidal", "base", "basic", "sequential", "m1", "model1"},
+    ModelKind.custom_residual: {"resnet", "residual", "res", "custom", "resnetlike", "m2", "model2"},
+    ModelKind.custom_xception: {"xception", "separable", "sep", "custom", "xceptionlike", "m2", "model2"},
+    ModelKind.transfer_frozen: {"transfer", "pretrained", "frozen", "tl", "feature", "m3", "model3"},
+    ModelKind.fine_tuned: {"fine", "tuned", "finetuned", "finetune", "ft", "unfrozen", "tuning"},
+}
+
+
+def _label_score(label: str, entry: _Entry) -> int:
+    toks = _tokens(label)
+    if not toks:
+        return 0
+    score = 0
+    name_toks = _tokens(entry.var) | _tokens(entry.run.name)
+    score += 3 * len(toks & name_toks)
+    score += 2 * len(toks & _KIND_WORDS.get(entry.run.kind, set()))
+    if entry.run.base and entry.run.base.lower() in label.lower().replace(" ", ""):
+        score += 3
+    return score
+
+
+def _best_entry(label: str, entries: Iterable[_Entry]) -> _Entry | None:
+    scored = sorted(((_label_score(label, e), i, e) for i, e in enumerate(entries)), key=lambda t: (-t[0], t[1]))
+    if not scored or scored[0][0] == 0:
+        return None
+    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+        return None
+    return scored[0][2]
+
+
+_ACC_PRIORITY = {"print": 4, "evaluate_result": 4, "classification_report": 3, "accuracy_score": 2, "table": 1}
+
+
+# ------------------------------------------------------------------ assembly
+
+
+def assemble(nb: Any, info: NotebookInfo) -> Evidence:
+    """Build the evidence of a normalised (nbformat 4) notebook."""
+    cells = list(nb.get("cells", []))
+    state = _State()
+    markdown: list[MarkdownCell] = []
+    framework_votes: Counter[str] = Counter()
+    has_outputs = any(c.get("cell_type") == "code" and c.get("outputs") for c in cells)
+    hygiene = Hygiene()
+    data = DataFacts()
+    curve_cells: list[int] = []
+    confusion_cells: list[int] = []
+    first_result: int | None = None
+    last_count = 0
+    table_candidates: list[tuple[int, AccuracyCandidate]] = []
+    loose_candidates: list[tuple[int, AccuracyCandidate]] = []
+
+    for idx, cell in enumerate(cells):
+        ctype = cell.get("cell_type")
+        src = cell.get("source", "") or ""
+        if ctype == "markdown":
+            markdown.append(MarkdownCell(idx, src))
+            heads = heading_text(src)
+            if heads:
+                state.heading = heads[-1]
+            continue
+        if ctype != "code":
+            continue
+        hygiene.code_cells += 1
+        count = cell.get("execution_count")
+        outputs = cell.get("outputs") or []
+        if count is not None:
+            hygiene.executed_cells += 1
+            if count < last_count:
+                hygiene.in_order = False
+                hygiene.out_of_order_cells.append(idx)
+            last_count = max(last_count, count)
+        code = _read_code(idx, src)
+        out = read_outputs(idx, outputs)
+        if out.errors:
+            hygiene.error_cells.append(idx)
+        ran = bool(outputs) or count is not None or not has_outputs
+
+        for fh in code.full.framework_hints:
+            framework_votes[fh] += 1
+        for d in code.full.model_defs:
+            framework_votes[d.framework] += 2
+        _data_facts(data, code.full, idx)
+
+        for fn in code.functions:
+            state.functions[fn.name] = fn
+        _record_defs(state, code, idx)
+        if not ran:
+            continue
+        for s in out.summaries:
+            owner = _summary_owner(code.full)
+            if owner:
+                state.summaries[owner] = (s.total, s.trainable)
+
+        # the statements of this cell, then those of the user functions it calls, in line order
+        fits, evaluates, plots, confusion, conf_vars, hist_vars, changes, compiles = _effective(
+            state, code
+        )
+        for tc in changes:
+            tgt = _resolve(state, tc.target) or tc.target or "?"
+            state.tick += 1
+            state.trainable[tgt] = tc
+            state.trainable_order[tgt] = state.tick
+        for cc in compiles:
+            mv = _resolve(state, cc.model_var) or cc.model_var or "?"
+            n, _ = state.compiles.get(mv, (0, None))
+            state.compiles[mv] = (n + 1, cc.learning_rate)
+
+        trained_here = _train(state, idx, fits, out.training_logs, ran)
+        if trained_here and first_result is None:
+            first_result = idx
+
+        # test accuracy
+        accepted = _accept_candidates(out, evaluates, code.full)
+        for cand in out.accuracy_candidates:
+            if cand.method == "table":
+                table_candidates.append((idx, cand))
+        if accepted:
+            if first_result is None:
+                first_result = idx
+            _attribute_accuracy(state, idx, accepted, evaluates, trained_here, loose_candidates)
+
+        # curves
+        if out.images and plots:
+            curve_cells.append(idx)
+            targets = _targets_for_vars(state, hist_vars) or trained_here or _recent_without(state, "curves")
+            for e in targets:
+                if not e.run.curves_shown:
+                    e.run.curves_shown = True
+                    e.run.curves_provenance = _prov(idx, Method.output_image, 0.8, "image output of a cell that plots the training history")
+
+        # confusion matrix
+        shown = bool(out.images or out.matrices) or (confusion and "confusion" in out.text.lower())
+        if confusion and shown:
+            confusion_cells.append(idx)
+            targets = _targets_for_models(state, conf_vars) or _targets_for_models(
+                state, [e.model_var for e in evaluates if e.on != "train"]
+            ) or trained_here or _recent_without(state, "confusion")
+            matrix = out.matrices[0] if out.matrices else None
+            for e in targets:
+                if not e.run.confusion_matrix_shown:
+                    e.run.confusion_matrix_shown = True
+                    e.run.confusion = Confusion(
+                        matrix=matrix.matrix if matrix and len(targets) == 1 else None,
+                        labels=matrix.labels if matrix and len(targets) == 1 else None,
+                        provenance=_prov(
+                            idx,
+                            Method.output_text if matrix else Method.output_image,
+                            0.8,
+                            "confusion matrix computed and shown",
+                        ),
+                    )
+
+    hygiene.has_outputs = has_outputs
+    _apply_tables(state, table_candidates)
+    for e in state.entries:
+        if e.var in state.summaries:
+            e.run.params_total, e.run.params_trainable = state.summaries[e.var]
+
+    framework = _framework(framework_votes)
+    models = [e.run for e in state.entries]
+    _name_entries(state.entries)
+    discussion = read_discussion(markdown, first_result)
+    findings = state.findings
+    findings.extend(_hygiene_findings(hygiene, framework, has_outputs))
+    findings.extend(_number_findings(markdown, discussion.cells, models))
+    return Evidence(
+        notebook=info,
+        framework=framework,
+        models=models,
+        has_curves=bool(curve_cells),
+        has_confusion_matrix=bool(confusion_cells),
+        has_written_summary=discussion.present,
+        discussion=discussion,
+        data=data,
+        hygiene=hygiene,
+        findings=findings,
+    )
+
+
+def _data_facts(data: DataFacts, sf: SourceFacts, idx: int) -> None:
+    if sf.loads_cifar10 and data.dataset is None:
+        data.dataset = "cifar10"
+        data.provenance = _prov(idx, Method.source, 0.9, "loads CIFAR-10")
+    if sf.class_names and not data.classes:
+        data.classes = list(sf.class_names)
+        data.n_classes = len(sf.class_names)
+    for key, attr in (("train", "train_size"), ("val", "val_size"), ("test", "test_size")):
+        if key in sf.subset_sizes and getattr(data, attr) is None:
+            setattr(data, attr, sf.subset_sizes[key])
+
+
+def _summary_owner(sf: SourceFacts) -> str | None:
+    names = [d.var for d in sf.model_defs if not d.is_builder]
+    return names[-1] if len(names) == 1 else None
+
+
+def _builder_features(state: _State, name: str, depth: int = 0) -> _Features:
+    feats = _Features()
+    if name in state.builders:
+        feats.merge(state.builders[name])
+    fn = state.functions.get(name)
+    if fn is not None and depth < 4:
+        text = _text_features(fn.source)
+        feats.layers.update(text.layers)
+        feats.residual |= text.residual
+        feats.separable |= text.separable
+        for ch in fn.facts.trainable_changes:
+            if not ch.partial:
+                feats.frozen_in_builder = ch.value is False
+        for called in fn.facts.calls_functions:
+            if called != name and (called in state.functions or called in state.builders):
+                feats.merge(_builder_features(state, called, depth + 1))
+    return feats
+
+
+def _record_defs(state: _State, code: _CellCode, idx: int) -> None:
+    for d in code.full.model_defs:
+        if d.is_builder:
+            state.builders[d.var] = _def_features(d)
+    for new, old in code.full.aliases.items():
+        if new != old:
+            state.aliases[new] = old
+    for d in code.full.model_defs:
+        if d.is_builder:
+            continue
+        feats = _def_features(d)
+        if d.builder:
+            feats.merge(_builder_features(state, d.builder))
+        # a name bound again to a new model starts a new model
+        state.aliases.pop(d.var, None)
+        state.generation += 1
+        state.vars[d.var] = _Var(d.var, feats, state.generation, idx)
+        if feats.frozen_in_builder is not None and feats.base_var:
+            state.tick += 1
+            state.trainable[d.var] = TrainableChange(d.var, not feats.frozen_in_builder, False, d.line)
+            state.trainable_order[d.var] = state.tick
+
+
+def _effective(
+    state: _State, code: _CellCode
+) -> tuple[
+    list[FitCall], list[EvaluateCall], bool, bool, list[str], list[str], list[TrainableChange], list[Any]
+]:
+    top = code.top
+    fits = list(top.fits)
+    evaluates = list(top.evaluates)
+    plots = top.plots_history
+    confusion = top.computes_confusion and (top.shows_confusion or True)
+    conf_vars = list(top.confusion_model_vars)
+    hist_vars = list(top.history_vars_plotted)
+    changes = list(top.trainable_changes)
+    compiles = list(top.compiles)
+    expanded_lines: set[int] = set()
+    for fname, pos, kw, line, in_loop in code.calls:
+        fn = state.functions.get(fname)
+        if fn is None:
+            continue
+        f = fn.facts
+        if not (f.fits or f.evaluates or f.plots_history or f.computes_confusion or f.trainable_changes or f.compiles):
+            continue
+        mapping: dict[str, str | None] = {}
+        for p, a in zip(fn.params, pos, strict=False):
+            mapping[p] = a
+        for k, a in kw.items():
+            mapping[k] = a
+        # a function whose model is a global: keep the name as it is
+        expanded_lines.add(line)
+        result = code.assigned_calls.get(line)
+        for fc in f.fits:
+            mv = mapping.get(fc.model_var or "", fc.model_var) if fc.model_var else None
+            if mv is None and len([a for a in pos if a]) == 1:
+                mv = next(a for a in pos if a)
+            fits.append(
+                replace(fc, model_var=mv, history_var=result or fc.history_var, in_loop=fc.in_loop or in_loop, line=line)
+            )
+        for ev in f.evaluates:
+            mv = mapping.get(ev.model_var or "", ev.model_var) if ev.model_var else None
+            evaluates.append(replace(ev, model_var=mv, line=line))
+        if f.plots_history:
+            plots = True
+            mapped = [mapping.get(h) or h for h in f.history_vars_plotted]
+            hist_vars.extend(h for h in mapped if h)
+            if not f.history_vars_plotted:
+                hist_vars.extend(a for a in pos if a)
+        if f.computes_confusion:
+            confusion = True
+            mapped_c = [mapping.get(v) or v for v in f.confusion_model_vars]
+            conf_vars.extend(v for v in mapped_c if v)
+            if not f.confusion_model_vars:
+                conf_vars.extend(a for a in pos if a and a in state.vars)
+        for ch in f.trainable_changes:
+            changes.append(replace(ch, target=mapping.get(ch.target or "", ch.target)))
+        for cc in f.compiles:
+            compiles.append(replace(cc, model_var=mapping.get(cc.model_var or "", cc.model_var)))
+    if expanded_lines:
+        # the source reader may report a call to a training function as a fit itself
+        fits = [
+            f for f in fits
+            if not (f.line in expanded_lines and f in top.fits and sum(1 for g in fits if g.line == f.line) > 1)
+        ]
+    fits.sort(key=lambda f: (f.line, f.order))
+    evaluates.sort(key=lambda e: (e.line, e.order))
+    return fits, evaluates, plots, confusion, conf_vars, hist_vars, changes, compiles
+
+
+def _setup_for(state: _State, var: str, feats: _Features, fit: FitCall) -> _Setup:
+    frozen = "n/a"
+    if feats.base or feats.base_var:
+        keys = [k for k in (feats.base_var, var) if k and k in state.trainable]
+        if keys:
+            latest = max(keys, key=lambda k: state.trainable_order.get(k, 0))
+            tc = state.trainable[latest]
+            if tc.partial:
+                frozen = "partial"
+            else:
+                frozen = "frozen" if tc.value is False else "trainable"
+        else:
+            frozen = "trainable"
+    n, lr = state.compiles.get(var, (0, None))
+    return _Setup(frozen, lr, n, fit.augmentation, tuple(sorted(fit.callbacks)))
+
+
+def _changes(old: _Setup, new: _Setup) -> list[str]:
+    out = []
+    if old.frozen != new.frozen:
+        out.append(f"layers {'unfrozen' if new.frozen in ('trainable', 'partial') else 'frozen'}")
+    if new.compiles != old.compiles:
+        if new.lr is not None and new.lr != old.lr:
+            out.append(f"recompiled with learning rate {new.lr:g}")
+        else:
+            out.append("recompiled")
+    if new.augmentation and not old.augmentation:
+        out.append("data augmentation added")
+    if set(new.callbacks) - set(old.callbacks):
+        out.append("callbacks added: " + ", ".join(sorted(set(new.callbacks) - set(old.callbacks))))
+    return out
+
+
+def _train(
+    state: _State, idx: int, fits: list[FitCall], logs: list[TrainingLog], ran: bool
+) -> list[_Entry]:
+    # expand loops over known models
+    expanded: list[FitCall] = []
+    for f in fits:
+        if f.in_loop and f.loop_models:
+            expanded.extend(replace(f, model_var=m, in_loop=False) for m in f.loop_models)
+        else:
+            expanded.append(f)
+    pairs: list[tuple[FitCall | None, list[TrainingLog]]] = []
+    if expanded:
+        if len(logs) > len(expanded) and len(expanded) == 1 and expanded[0].in_loop:
+            for k, log in enumerate(logs):
+                base = expanded[0]
+                name = f"{base.model_var or 'model'} #{k + 1}"
+                pairs.append((replace(base, model_var=name), [log]))
+        else:
+            for k, f in enumerate(expanded):
+                mine = [logs[k]] if k < len(logs) else []
+                if k == len(expanded) - 1 and len(logs) > len(expanded):
+                    mine = logs[k:]
+                pairs.append((f, mine))
+    else:
+        pairs.extend((None, [log]) for log in logs)
+    touched: list[_Entry] = []
+    for fit, its_logs in pairs:
+        if not its_logs and not ran:
+            continue
+        entry = _stage(state, idx, fit, its_logs)
+        if entry is not None and entry not in touched:
+            touched.append(entry)
+    return touched
+
+
+def _stage(state: _State, idx: int, fit: FitCall | None, logs: list[TrainingLog]) -> _Entry | None:
+    raw_var = fit.model_var if fit else None
+    var = _resolve(state, raw_var) or raw_var or f"model in cell {idx}"
+    known = state.vars.get(var)
+    if known is None:
+        feats = _Features()
+        if fit is None and state.heading:
+            pass
+        known = _Var(var, feats, -idx - 1, idx)
+        state.vars[var] = known
+    setup = _setup_for(state, var, known.features, fit or FitCall(0, None, None, None, None, "none", [], False, False, [], 0))
+    prev = state.by_var.get(var)
+    previously_frozen = prev is not None and prev.setup.frozen == "frozen"
+    if prev is not None and prev.generation == known.generation:
+        changed = _changes(prev.setup, setup)
+        if not changed:
+            _extend(prev, idx, fit, logs)
+            return prev
+    else:
+        changed = []
+    kind, reasons = _kind(known.features, setup.frozen, previously_frozen)
+    if known.features.framework == "pytorch" and kind == ModelKind.scratch_cnn and not known.features.layers:
+        reasons = ["PyTorch model; architecture not readable from the code"]
+    run = ModelRun(
+        id=f"m{len(state.entries) + 1}",
+        name=var,
+        kind=kind,
+        kind_reasons=reasons,
+        base=known.features.base,
+        weights=known.features.weights,
+        continues=prev.run.id if prev is not None and prev.generation == known.generation else None,
+        stage_change=changed,
+        framework=Framework.pytorch if known.features.framework == "pytorch" else Framework.keras,
+        learning_rate=setup.lr,
+        provenance=_prov(idx, Method.output_log if logs else Method.source, 0.9 if logs else 0.6,
+                         logs[0].line if logs else f"{var}.fit(...)"),
+    )
+    claim = _claim(state.heading) if state.heading else None
+    if claim and claim != _approach(kind) and _approach(kind) != "other":
+        claimed = {
+            "pretrained": ModelKind.transfer_frozen,
+            "custom": ModelKind.custom_residual,
+            "scratch": ModelKind.scratch_cnn,
+        }[claim]
+        run.claimed_kind = claimed
+        state.findings.append(
+            Finding(
+                code="claim-code-mismatch",
+                severity=Severity.warning,
+                message=f"the heading {state.heading!r} suggests a {claim} model, but the code of "
+                f"{var} trains a {kind.value} ({'; '.join(reasons)})",
+                cell=idx,
+                model=run.id,
+            )
+        )
+    if fit is not None and fit.validation == "test":
+        state.findings.append(
+            Finding(
+                code="test-used-for-validation",
+                severity=Severity.warning,
+                message=f"{var} is validated on the test set during training; the test accuracy "
+                "is then not an unbiased estimate",
+                cell=idx,
+                model=run.id,
+            )
+        )
+    entry = _Entry(run=run, var=var, generation=known.generation, setup=setup)
+    state.entries.append(entry)
+    state.by_var[var] = entry
+    _extend(entry, idx, fit, logs)
+    return entry
+
+
+def _extend(entry: _Entry, idx: int, fit: FitCall | None, logs: list[TrainingLog]) -> None:
+    run = entry.run
+    if idx not in run.fit_cells:
+        run.fit_cells.append(idx)
+    entry.last_cell = idx
+    if fit is not None:
+        if fit.history_var:
+            entry.history_vars.add(fit.history_var)
+        if fit.epochs is not None:
+            run.epochs_planned = (run.epochs_planned or 0) + fit.epochs if run.history else fit.epochs
+    for log in logs:
+        for key, values in log.history.items():
+            run.history.setdefault(key, []).extend(values)
+        entry.log_epochs.extend(log.epoch_numbers)
+        if log.seconds is not None:
+            run.fit_seconds = round((run.fit_seconds or 0.0) + log.seconds, 3)
+        if log.epochs_declared and fit is None:
+            run.epochs_planned = log.epochs_declared
+    if entry.log_epochs:
+        run.epochs = len(entry.log_epochs)
+    elif fit is not None and fit.epochs is not None and not logs:
+        run.epochs = run.epochs or fit.epochs
+
+
+def _accept_candidates(
+    out: OutputFacts, evaluates: list[EvaluateCall], sf: SourceFacts
+) -> list[AccuracyCandidate]:
+    on_test = any(e.on in ("test", "unknown") for e in evaluates)
+    only_val = bool(evaluates) and all(e.on in ("val", "train") for e in evaluates)
+    computes_score = any(e.kind == "accuracy_score" for e in evaluates)
+    last_vals = {round(v, 4) for log in out.training_logs for k, vs in log.history.items() if k.startswith("val_") for v in vs[-1:]}
+    accepted = []
+    for c in out.accuracy_candidates:
+        if c.method == "table" or c.mentions_val or c.mentions_train:
+            continue
+        if not 0.0 <= c.value <= 1.0:
+            continue
+        if c.method == "evaluate_result":
+            if only_val or not (evaluates or c.mentions_test):
+                continue
+        elif c.method == "accuracy_score":
+            if not computes_score or only_val:
+                continue
+        elif c.method == "classification_report":
+            if only_val:
+                continue
+        elif c.method == "print":
+            if not c.mentions_test and not (on_test and c.confidence >= 0.5):
+                continue
+            if not c.mentions_test and round(c.value, 4) in last_vals:
+                continue
+        accepted.append(c)
+    return accepted
+
+
+def _attribute_accuracy(
+    state: _State,
+    idx: int,
+    accepted: list[AccuracyCandidate],
+    evaluates: list[EvaluateCall],
+    trained_here: list[_Entry],
+    loose: list[tuple[int, AccuracyCandidate]],
+) -> None:
+    targets: list[_Entry] = []
+    for ev in evaluates:
+        if ev.on in ("val", "train"):
+            continue
+        names = ev.loop_models if ev.in_loop and ev.loop_models else [ev.model_var]
+        for n in names:
+            e = state.by_var.get(_resolve(state, n) or "") if n else None
+            if e is not None and e not in targets:
+                targets.append(e)
+    if not targets and trained_here:
+        targets = list(trained_here)
+
+    def give(e: _Entry, c: AccuracyCandidate, confidence: float) -> None:
+        pr = _ACC_PRIORITY.get(c.method, 0) + (1 if c.mentions_test else 0)
+        if e.run.test_accuracy is not None and pr < e.acc_priority:
+            return
+        e.acc_priority = pr
+        e.run.test_accuracy = round(c.value, 6)
+        e.run.test_accuracy_provenance = _prov(idx, Method.output_text, confidence, c.line)
+
+    # one model evaluated here: its best candidate
+    if len(targets) == 1:
+        best = max(accepted, key=lambda c: (_ACC_PRIORITY.get(c.method, 0) + (1 if c.mentions_test else 0), c.order))
+        labelled = [c for c in accepted if _best_entry(c.label, state.entries) not in (None, targets[0])]
+        if labelled and len(labelled) == len(accepted):
+            # every line names another model: a summary cell, match by label
+            for c in accepted:
+                e = _best_entry(c.label, state.entries)
+                if e is not None:
+                    give(e, c, 0.7)
+            return
+        give(targets[0], best, 0.9)
+        return
+    pool = targets or state.entries
+    unmatched = []
+    for c in accepted:
+        e = _best_entry(c.label, pool)
+        if e is not None:
+            give(e, c, 0.8)
+        else:
+            unmatched.append(c)
+    if not unmatched:
+        return
+    if targets:
+        free = [e for e in targets if e.run.test_accuracy is None]
+        groups = _distinct(unmatched)
+        if len(groups) == len(free):
+            for e, c in zip(free, groups, strict=True):
+                give(e, c, 0.6)
+        return
+    # no evaluate call seen: the latest model without a test accuracy, if it is unambiguous
+    recent = [e for e in state.entries if e.run.test_accuracy is None]
+    groups = _distinct(unmatched)
+    if recent and len(groups) == 1 and any(c.mentions_test for c in groups):
+        give(recent[-1], groups[0], 0.5)
+    else:
+        loose.extend((idx, c) for c in unmatched)
+
+
+def _distinct(cands: list[AccuracyCandidate]) -> list[AccuracyCandidate]:
+    """Collapse candidates that repeat the same value (an evaluate result and its print)."""
+    out: list[AccuracyCandidate] = []
+    for c in sorted(cands, key=lambda c: c.order):
+        if out and abs(out[-1].value - c.value) < 0.0051:
+            if _ACC_PRIORITY.get(c.method, 0) > _ACC_PRIORITY.get(out[-1].method, 0):
+                out[-1] = c
+            continue
+        out.append(c)
+    return out
+
+
+def _apply_tables(state: _State, table: list[tuple[int, AccuracyCandidate]]) -> None:
+    for idx, c in table:
+        if c.mentions_val or c.mentions_train:
+            continue
+        e = _best_entry(c.label, state.entries)
+        if e is None or e.run.test_accuracy is not None:
+            continue
+        e.run.test_accuracy = round(c.value, 6)
+        e.run.test_accuracy_provenance = _prov(idx, Method.output_table, 0.6, f"{c.label}: {c.line}")
+
+
+def _targets_for_vars(state: _State, hist_vars: list[str]) -> list[_Entry]:
+    out: list[_Entry] = []
+    for h in hist_vars:
+        for e in state.entries:
+            if h in e.history_vars and e not in out:
+                out.append(e)
+        e2 = state.by_var.get(_resolve(state, h) or "")
+        if e2 is not None and e2 not in out:
+            out.append(e2)
+    return out
+
+
+def _targets_for_models(state: _State, names: list[str | None]) -> list[_Entry]:
+    out: list[_Entry] = []
+    for n in names:
+        if not n:
+            continue
+        e = state.by_var.get(_resolve(state, n) or "")
+        if e is not None and e not in out:
+            out.append(e)
+    return out
+
+
+def _recent_without(state: _State, what: str) -> list[_Entry]:
+    attr = "curves_shown" if what == "curves" else "confusion_matrix_shown"
+    lacking: list[_Entry] = []
+    for e in reversed(state.entries):
+        if getattr(e.run, attr):
+            break
+        lacking.append(e)
+    lacking.reverse()
+    if what == "confusion":
+        return lacking[-1:]
+    return lacking
+
+
+def _framework(votes: Counter[str]) -> Framework:
+    if not votes:
+        return Framework.unknown
+    if votes["pytorch"] > votes["keras"]:
+        return Framework.pytorch
+    if votes["keras"]:
+        return Framework.keras
+    return Framework.unknown
+
+
+def _name_entries(entries: list[_Entry]) -> None:
+    counts = Counter(e.var for e in entries)
+    for e in entries:
+        if counts[e.var] > 1 and e.run.continues is None:
+            e.run.name = f"{e.var} (cell {e.run.fit_cells[0] if e.run.fit_cells else '?'})"
+        elif e.run.continues is not None:
+            e.run.name = f"{e.var} ({', '.join(e.run.stage_change) or 'continued'})"
+
+
+def _hygiene_findings(h: Hygiene, framework: Framework, has_outputs: bool) -> list[Finding]:
+    out = []
+    if not has_outputs:
+        out.append(
+            Finding(
+                code="no-outputs",
+                severity=Severity.error,
+                message="the notebook was saved without outputs: nothing can be verified "
+                "without running it (grader check --run)",
+            )
+        )
+    if framework == Framework.pytorch:
+        out.append(
+            Finding(
+                code="framework-not-keras",
+                severity=Severity.warning,
+                message="the notebook uses PyTorch; the assignment asks for Keras",
+            )
+        )
+    if not h.in_order:
+        out.append(
+            Finding(
+                code="out-of-order",
+                severity=Severity.warning,
+                message="cells were executed out of order (execution counts go back at cells "
+                + ", ".join(map(str, h.out_of_order_cells[:10]))
+                + "); the outputs may not match the code as it reads",
+                cell=h.out_of_order_cells[0],
+            )
+        )
+    if has_outputs and h.executed_cells < h.code_cells:
+        missing = h.code_cells - h.executed_cells
+        out.append(
+            Finding(
+                code="cells-not-run",
+                severity=Severity.info,
+                message=f"{missing} code cell(s) were not run before saving",
+            )
+        )
+    for c in h.error_cells:
+        out.append(
+            Finding(
+                code="error-output",
+                severity=Severity.warning,
+                message="a cell's output shows an error; later results may be stale",
+                cell=c,
+            )
+        )
+    return out
+
+
+def _number_findings(md: list[MarkdownCell], cells: list[int], models: list[ModelRun]) -> list[Finding]:
+    measured = [m.test_accuracy for m in models if m.test_accuracy is not None]
+    for m in models:
+        for key in ("val_accuracy", "accuracy"):
+            if m.history.get(key):
+                measured.append(m.history[key][-1])
+                measured.append(max(m.history[key]))
+    if not measured:
+        return []
+    out = []
+    for q in quoted_accuracies(md, cells):
+        if not any(abs(q.value - v) <= 0.011 for v in measured):
+            out.append(
+                Finding(
+                    code="summary-number-mismatch",
+                    severity=Severity.warning,
+                    message=f"the summary quotes {q.value:.1%} ({q.sentence!r}), which matches no "
+                    "accuracy in the outputs",
+                    cell=q.cell,
+                )
+            )
+    return out

@@ -1,0 +1,194 @@
+"""Intake: turn a file into a normalised nbformat v4 notebook, or refuse it with a reason.
+
+Reads every nbformat version the ``nbformat`` library knows (v3, v4.x),
+upgrades to v4, fills in metadata that papermill and the extractors need
+(kernelspec, ``language_info``), and refuses what is not a notebook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader.errors import NotANotebookError
+
+__all__ = ["MAX_NOTEBOOK_BYTES", "LoadedNotebook", "load_notebook", "parse_notebook"]
+
+MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024  # larger files are refused, not parsed
+
+_DEFAULT_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+@dataclass
+class LoadedNotebook:
+    """A notebook as read: always nbformat 4 in memory."""
+
+    path: str
+    sha256: str
+    nb: nbformat.NotebookNode
+    original_version: str
+    normalised: list[str] = field(default_factory=list)
+
+
+def load_notebook(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> LoadedNotebook:
+    """Read ``path`` and return the normalised notebook; raise NotANotebookError otherwise."""
+    where = str(path)
+    try:
+        if path.is_dir():
+            raise NotANotebookError(f"{where}: is a folder, not a notebook", path=where, reason="folder")
+        size = path.stat().st_size
+    except OSError as exc:
+        raise NotANotebookError(
+            f"{where}: cannot be read ({exc.strerror or exc})", path=where, reason="unreadable"
+        ) from exc
+    if size > max_bytes:
+        raise NotANotebookError(
+            f"{where}: {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit for a notebook",
+            path=where,
+            reason="oversized",
+        )
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise NotANotebookError(
+            f"{where}: cannot be read ({exc.strerror or exc})", path=where, reason="unreadable"
+        ) from exc
+    return parse_notebook(data, where)
+
+
+def parse_notebook(data: bytes, where: str = "<notebook>") -> LoadedNotebook:
+    """Parse notebook bytes (pure: no disk)."""
+    sha = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise NotANotebookError(f"{where}: the file is empty", path=where, reason="empty")
+    if b"\x00" in data[:8192]:
+        raise NotANotebookError(
+            f"{where}: binary data, not a notebook (a notebook is JSON text)",
+            path=where,
+            reason="binary",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotANotebookError(
+            f"{where}: not UTF-8 text at byte {exc.start}; a notebook is JSON text",
+            path=where,
+            reason="binary",
+        ) from exc
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotANotebookError(
+            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+            path=where,
+            reason="invalid-json",
+        ) from exc
+    if not isinstance(raw, dict):
+        raise NotANotebookError(
+            f"{where}: JSON but not a notebook (the top level is a {type(raw).__name__}, "
+            "a notebook is an object with 'cells')",
+            path=where,
+            reason="not-a-notebook",
+        )
+    if "cells" not in raw and "worksheets" not in raw:
+        raise NotANotebookError(
+            f"{where}: JSON but not a notebook (no 'cells' list)",
+            path=where,
+            reason="not-a-notebook",
+        )
+    major = raw.get("nbformat", 4 if "cells" in raw else 3)
+    minor = raw.get("nbformat_minor", 0)
+    if not isinstance(major, int) or major not in (3, 4):
+        raise NotANotebookError(
+            f"{where}: nbformat {major!r} is not supported (3 and 4.x are)",
+            path=where,
+            reason="unsupported-version",
+        )
+    raw.setdefault("nbformat", major)
+    raw.setdefault("nbformat_minor", minor if isinstance(minor, int) else 0)
+    raw.setdefault("metadata", {})
+    normalised: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            # nbformat warns about missing cell ids and similar; the intake repairs those
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(json.dumps(raw), as_version=4)
+    except Exception as exc:  # nbformat raises several kinds on malformed structure
+        raise NotANotebookError(
+            f"{where}: notebook structure is broken ({_short(exc)})",
+            path=where,
+            reason="bad-structure",
+        ) from exc
+    _repair_cells(nb, normalised)
+    _normalise_metadata(nb, normalised)
+    return LoadedNotebook(
+        path=where,
+        sha256=sha,
+        nb=nb,
+        original_version=f"{major}.{raw.get('nbformat_minor', 0)}",
+        normalised=normalised,
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _repair_cells(nb: nbformat.NotebookNode, normalised: list[str]) -> None:
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise NotANotebookError("notebook has no list of cells", reason="bad-structure")
+    fixed = 0
+    for cell in cells:
+        if not isinstance(cell, dict):
+            raise NotANotebookError("a cell is not an object", reason="bad-structure")
+        cell.setdefault("cell_type", "raw")
+        src = cell.get("source", "")
+        if isinstance(src, list):
+            cell["source"] = "".join(str(s) for s in src)
+            fixed += 1
+        elif not isinstance(src, str):
+            cell["source"] = ""
+            fixed += 1
+        if cell["cell_type"] == "code":
+            if not isinstance(cell.get("outputs"), list):
+                cell["outputs"] = []
+                fixed += 1
+            cell["outputs"] = [_fix_output(o) for o in cell["outputs"] if isinstance(o, dict)]
+            cell.setdefault("execution_count", None)
+    if fixed:
+        normalised.append(f"repaired {fixed} cell field(s)")
+
+
+def _fix_output(out: dict[str, Any]) -> dict[str, Any]:
+    if "text" in out and isinstance(out["text"], list):
+        out["text"] = "".join(str(t) for t in out["text"])
+    data = out.get("data")
+    if isinstance(data, dict):
+        for key, value in list(data.items()):
+            if isinstance(value, list):
+                data[key] = "".join(str(v) for v in value)
+    return out
+
+
+def _normalise_metadata(nb: nbformat.NotebookNode, normalised: list[str]) -> None:
+    meta = nb.setdefault("metadata", nbformat.NotebookNode())
+    ks = meta.get("kernelspec")
+    if not isinstance(ks, dict) or not ks.get("name"):
+        meta["kernelspec"] = nbformat.NotebookNode(_DEFAULT_KERNELSPEC)
+        normalised.append("added kernelspec (python3)")
+    else:
+        ks.setdefault("language", "python")
+        ks.setdefault("display_name", ks.get("name", "Python 3"))
+    li = meta.get("language_info")
+    if not isinstance(li, dict) or not li.get("name"):
+        meta["language_info"] = nbformat.NotebookNode({"name": "python"})
+        normalised.append("added language_info (python)")

@@ -1,0 +1,105 @@
+"""Orchestration that the CLI, the batch and the tests call: intake -> extract -> grade."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import GraderError, NotANotebookError, UsageError
+from grader.evidence import NotebookInfo
+from grader.extract import extract_evidence
+from grader.grade import CheckReport, StudentContext
+from grader.intake import LoadedNotebook, load_notebook
+from grader.roster import Roster
+from grader.rubric import Rubric, load_rubric
+
+__all__ = [
+    "CheckOutcome",
+    "check_loaded",
+    "check_notebook",
+    "check_paths",
+    "find_notebooks",
+    "notebook_info",
+]
+
+_SKIP_DIRS = {".ipynb_checkpoints", "__MACOSX", ".git", "__pycache__"}
+
+
+def find_notebooks(paths: Iterable[Path]) -> Iterator[Path]:
+    """Expand folders into the notebooks below them; files named explicitly are kept as they are."""
+    for path in paths:
+        if path.is_dir():
+            for p in sorted(path.rglob("*.ipynb")):
+                if not any(part in _SKIP_DIRS or part.startswith(".") for part in p.relative_to(path).parts[:-1]):
+                    yield p
+        elif path.exists():
+            yield path
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+
+
+def notebook_info(loaded: LoadedNotebook) -> NotebookInfo:
+    return NotebookInfo(
+        path=loaded.path,
+        sha256=loaded.sha256,
+        nbformat=loaded.original_version,
+        cells=len(loaded.nb.cells),
+        normalised=loaded.normalised,
+    )
+
+
+def check_loaded(
+    loaded: LoadedNotebook, rubric: Rubric, context: StudentContext | None = None
+) -> CheckReport:
+    evidence = extract_evidence(loaded.nb, notebook_info(loaded))
+    grade = rubric.grade(evidence, context)
+    return CheckReport(**evidence.model_dump(), grade=grade)
+
+
+def check_notebook(
+    path: Path, *, rubric: Rubric | None = None, context: StudentContext | None = None
+) -> CheckReport:
+    """Statically grade one notebook from its stored outputs and source.
+
+    Raises :class:`NotANotebookError` for a file that is not a notebook.
+    """
+    return check_loaded(load_notebook(path), rubric or load_rubric(), context)
+
+
+@dataclass
+class CheckOutcome:
+    """One notebook's result in a multi-notebook check: a report, or why it was refused."""
+
+    path: Path
+    report: CheckReport | None = None
+    error: GraderError | None = None
+
+
+def _context_for(path: Path, roster: Roster | None, base: StudentContext | None) -> StudentContext | None:
+    if roster is None:
+        return base
+    for candidate in (path.parent.name, path.stem):
+        entry = roster.find(candidate)
+        if entry is not None:
+            return entry.context()
+    return base
+
+
+def check_paths(
+    paths: Iterable[Path],
+    *,
+    rubric: Rubric | None = None,
+    context: StudentContext | None = None,
+    roster: Roster | None = None,
+) -> list[CheckOutcome]:
+    """Grade every notebook under ``paths``; a bad file is an outcome with an error, never a crash."""
+    rubric = rubric or load_rubric()
+    outcomes = []
+    for path in find_notebooks(paths):
+        try:
+            report = check_notebook(path, rubric=rubric, context=_context_for(path, roster, context))
+            outcomes.append(CheckOutcome(path, report=report))
+        except NotANotebookError as exc:
+            outcomes.append(CheckOutcome(path, error=exc))
+    return outcomes

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from grader.evidence import (
     Confusion,
@@ -70,6 +70,9 @@ class _CellCode:
     # (function, positional arg names, keyword arg names, line, in_loop)
     functions: list[_Function]
     assigned_calls: dict[int, str]  # line -> name the call's result is bound to
+    loop_iters: list[tuple[int, int, list[str]]] = field(default_factory=list)
+    # (first line, last line, names the for-loop iterates over)
+    list_members: dict[str, list[str]] = field(default_factory=dict)  # name -> model names listed
 
 
 def _neutralise_magics(src: str) -> str:
@@ -91,7 +94,7 @@ def _read_code(cell: int, src: str) -> _CellCode:
     try:
         tree = ast.parse(clean)
     except SyntaxError:
-        return _CellCode(full, full, [], [], {})
+        return _CellCode(full, full, [], [], {}, [], {})
     lines = clean.splitlines()
     blanked = list(lines)
     functions: list[_Function] = []
@@ -109,15 +112,29 @@ def _read_code(cell: int, src: str) -> _CellCode:
                 _Function(node.name, params, read_source(cell, segment), segment, cell)
             )
     top = read_source(cell, "\n".join(blanked)) if functions or len(blanked) != len(lines) else full
-    if not any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) for n in tree.body):
+    if not any(
+        isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) for n in tree.body
+    ):
         top = full
     calls: list[tuple[str, list[str | None], dict[str, str | None], int, bool]] = []
     assigned: dict[int, str] = {}
     loops: list[tuple[int, int]] = []
+    loop_iters: list[tuple[int, int, list[str]]] = []
+    list_members: dict[str, list[str]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.For | ast.While | ast.comprehension):
-            if isinstance(node, ast.For | ast.While):
-                loops.append((node.lineno, node.end_lineno or node.lineno))
+        if isinstance(node, ast.For | ast.While):
+            loops.append((node.lineno, node.end_lineno or node.lineno))
+        if isinstance(node, ast.For):
+            loop_iters.append((node.lineno, node.end_lineno or node.lineno, _iter_names(node.iter)))
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.List | ast.Tuple)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            members = [e.id for e in node.value.elts if isinstance(e, ast.Name)]
+            if members:
+                list_members[node.targets[0].id] = members
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             target = node.targets[0]
             name = _name_of(target) if not isinstance(target, ast.Tuple) else None
@@ -139,7 +156,33 @@ def _read_code(cell: int, src: str) -> _CellCode:
             in_loop = any(a <= node.lineno <= b for a, b in loops)
             calls.append((node.func.id, pos, kw, node.lineno, in_loop))
     calls.sort(key=lambda c: c[3])
-    return _CellCode(full, top, calls, functions, assigned)
+    return _CellCode(full, top, calls, functions, assigned, loop_iters, list_members)
+
+
+def _iter_names(node: ast.expr) -> list[str]:
+    """Names a for-loop iterates over: `models.items()`, `zip(names, models)`, `enumerate(ms)`."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("items", "values", "keys"):
+            return _iter_names(node.func.value)
+        if isinstance(node.func, ast.Name) and node.func.id in (
+            "zip",
+            "enumerate",
+            "list",
+            "sorted",
+            "reversed",
+        ):
+            return [n for a in node.args for n in _iter_names(a)]
+    if isinstance(node, ast.List | ast.Tuple):
+        out: list[str] = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Name):
+                out.append(elt.id)
+            elif isinstance(elt, ast.Tuple | ast.List):
+                out.extend(e.id for e in elt.elts if isinstance(e, ast.Name))
+        return out
+    return []
 
 
 # --------------------------------------------------------------------- state
@@ -174,14 +217,18 @@ _LAYER_RE = re.compile(
     r"\b(SeparableConv2D|DepthwiseConv2D|SeparableConvolution2D|Conv2D|Conv2d|Add|add|"
     r"Concatenate|Dense|Linear|BatchNormalization)\s*\("
 )
-_PLUS_RE = re.compile(r"\b\w+\s*\+=\s*\w+|=\s*\w+\s*\+\s*(shortcut|residual|identity|skip|x|inputs?)\b")
+_PLUS_RE = re.compile(
+    r"\b\w+\s*\+=\s*\w+|=\s*\w+\s*\+\s*(shortcut|residual|identity|skip|x|inputs?)\b"
+)
 
 
 def _text_features(src: str) -> _Features:
     f = _Features()
     for m in _LAYER_RE.finditer(src):
         f.layers[m.group(1)] += 1
-    f.separable = any(k in f.layers for k in ("SeparableConv2D", "DepthwiseConv2D", "SeparableConvolution2D"))
+    f.separable = any(
+        k in f.layers for k in ("SeparableConv2D", "DepthwiseConv2D", "SeparableConvolution2D")
+    )
     f.residual = "Add" in f.layers or "add" in f.layers or bool(_PLUS_RE.search(src))
     return f
 
@@ -248,6 +295,7 @@ class _State:
     generation: int = 0
     findings: list[Finding] = field(default_factory=list)
     summaries: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    list_members: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _resolve(state: _State, var: str | None) -> str | None:
@@ -261,9 +309,7 @@ def _resolve(state: _State, var: str | None) -> str | None:
 # ------------------------------------------------------------------ kinds
 
 
-def _kind(
-    feats: _Features, frozen: str, previously_frozen: bool
-) -> tuple[ModelKind, list[str]]:
+def _kind(feats: _Features, frozen: str, previously_frozen: bool) -> tuple[ModelKind, list[str]]:
     reasons: list[str] = []
     if feats.base:
         if feats.weights == "none":
@@ -324,20 +370,77 @@ def _claim(heading: str) -> str | None:
 # ------------------------------------------------------------------- helpers
 
 
-def _prov(cell: int | None, method: Method, confidence: float, detail: str | None = None) -> Provenance:
-    return Provenance(cell=cell, method=method, confidence=confidence, detail=(detail or "")[:160] or None)
+def _prov(
+    cell: int | None, method: Method, confidence: float, detail: str | None = None
+) -> Provenance:
+    return Provenance(
+        cell=cell, method=method, confidence=confidence, detail=(detail or "")[:160] or None
+    )
 
 
 def _tokens(text: str) -> set[str]:
     parts = re.split(r"[^a-z0-9]+", text.lower())
-    return {p for p in parts if p and p not in {"model", "the", "test", "acc", "accuracy", "of", "on", "final", "history", "hist", "h"}}
+    return {
+        p
+        for p in parts
+        if p
+        and p
+        not in {
+            "model",
+            "the",
+            "test",
+            "acc",
+            "accuracy",
+            "of",
+            "on",
+            "final",
+            "history",
+            "hist",
+            "h",
+        }
+    }
 
 
 _KIND_WORDS = {
-    ModelKind.scratch_cnn: {"cnn", "scratch", "baseline", "simple", "bipyramidal", "base", "basic", "sequential", "m1", "model1"},
-    ModelKind.custom_residual: {"resnet", "residual", "res", "custom", "resnetlike", "m2", "model2"},
-    ModelKind.custom_xception: {"xception", "separable", "sep", "custom", "xceptionlike", "m2", "model2"},
-    ModelKind.transfer_frozen: {"transfer", "pretrained", "frozen", "tl", "feature", "m3", "model3"},
+    ModelKind.scratch_cnn: {
+        "cnn",
+        "scratch",
+        "baseline",
+        "simple",
+        "bipyramidal",
+        "base",
+        "basic",
+        "sequential",
+        "m1",
+        "model1",
+    },
+    ModelKind.custom_residual: {
+        "resnet",
+        "residual",
+        "res",
+        "custom",
+        "resnetlike",
+        "m2",
+        "model2",
+    },
+    ModelKind.custom_xception: {
+        "xception",
+        "separable",
+        "sep",
+        "custom",
+        "xceptionlike",
+        "m2",
+        "model2",
+    },
+    ModelKind.transfer_frozen: {
+        "transfer",
+        "pretrained",
+        "frozen",
+        "tl",
+        "feature",
+        "m3",
+        "model3",
+    },
     ModelKind.fine_tuned: {"fine", "tuned", "finetuned", "finetune", "ft", "unfrozen", "tuning"},
 }
 
@@ -356,7 +459,9 @@ def _label_score(label: str, entry: _Entry) -> int:
 
 
 def _best_entry(label: str, entries: Iterable[_Entry]) -> _Entry | None:
-    scored = sorted(((_label_score(label, e), i, e) for i, e in enumerate(entries)), key=lambda t: (-t[0], t[1]))
+    scored = sorted(
+        ((_label_score(label, e), i, e) for i, e in enumerate(entries)), key=lambda t: (-t[0], t[1])
+    )
     if not scored or scored[0][0] == 0:
         return None
     if len(scored) > 1 and scored[1][0] == scored[0][0]:
@@ -364,7 +469,13 @@ def _best_entry(label: str, entries: Iterable[_Entry]) -> _Entry | None:
     return scored[0][2]
 
 
-_ACC_PRIORITY = {"print": 4, "evaluate_result": 4, "classification_report": 3, "accuracy_score": 2, "table": 1}
+_ACC_PRIORITY = {
+    "print": 4,
+    "evaluate_result": 4,
+    "classification_report": 3,
+    "accuracy_score": 2,
+    "table": 1,
+}
 
 
 # ------------------------------------------------------------------ assembly
@@ -420,6 +531,7 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
 
         for fn in code.functions:
             state.functions[fn.name] = fn
+        state.list_members.update(code.list_members)
         _record_defs(state, code, idx)
         if not ran:
             continue
@@ -442,6 +554,8 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
             n, _ = state.compiles.get(mv, (0, None))
             state.compiles[mv] = (n + 1, cc.learning_rate)
 
+        fits = [_with_loop_models(state, code, f) for f in fits]
+        evaluates = [_with_loop_models(state, code, e) for e in evaluates]
         trained_here = _train(state, idx, fits, out.training_logs, ran)
         if trained_here and first_result is None:
             first_result = idx
@@ -459,19 +573,31 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
         # curves
         if out.images and plots:
             curve_cells.append(idx)
-            targets = _targets_for_vars(state, hist_vars) or trained_here or _recent_without(state, "curves")
+            targets = (
+                _targets_for_vars(state, hist_vars)
+                or trained_here
+                or _recent_without(state, "curves")
+            )
             for e in targets:
                 if not e.run.curves_shown:
                     e.run.curves_shown = True
-                    e.run.curves_provenance = _prov(idx, Method.output_image, 0.8, "image output of a cell that plots the training history")
+                    e.run.curves_provenance = _prov(
+                        idx,
+                        Method.output_image,
+                        0.8,
+                        "image output of a cell that plots the training history",
+                    )
 
         # confusion matrix
         shown = bool(out.images or out.matrices) or (confusion and "confusion" in out.text.lower())
         if confusion and shown:
             confusion_cells.append(idx)
-            targets = _targets_for_models(state, conf_vars) or _targets_for_models(
-                state, [e.model_var for e in evaluates if e.on != "train"]
-            ) or trained_here or _recent_without(state, "confusion")
+            targets = (
+                _targets_for_models(state, conf_vars)
+                or _targets_for_models(state, [e.model_var for e in evaluates if e.on != "train"])
+                or trained_here
+                or _recent_without(state, "confusion")
+            )
             matrix = out.matrices[0] if out.matrices else None
             for e in targets:
                 if not e.run.confusion_matrix_shown:
@@ -567,16 +693,25 @@ def _record_defs(state: _State, code: _CellCode, idx: int) -> None:
         state.aliases.pop(d.var, None)
         state.generation += 1
         state.vars[d.var] = _Var(d.var, feats, state.generation, idx)
-        if feats.frozen_in_builder is not None and feats.base_var:
+        if feats.frozen_in_builder is not None and (feats.base_var or feats.base):
             state.tick += 1
-            state.trainable[d.var] = TrainableChange(d.var, not feats.frozen_in_builder, False, d.line)
+            state.trainable[d.var] = TrainableChange(
+                d.var, not feats.frozen_in_builder, False, d.line
+            )
             state.trainable_order[d.var] = state.tick
 
 
 def _effective(
     state: _State, code: _CellCode
 ) -> tuple[
-    list[FitCall], list[EvaluateCall], bool, bool, list[str], list[str], list[TrainableChange], list[Any]
+    list[FitCall],
+    list[EvaluateCall],
+    bool,
+    bool,
+    list[str],
+    list[str],
+    list[TrainableChange],
+    list[Any],
 ]:
     top = code.top
     fits = list(top.fits)
@@ -593,7 +728,14 @@ def _effective(
         if fn is None:
             continue
         f = fn.facts
-        if not (f.fits or f.evaluates or f.plots_history or f.computes_confusion or f.trainable_changes or f.compiles):
+        if not (
+            f.fits
+            or f.evaluates
+            or f.plots_history
+            or f.computes_confusion
+            or f.trainable_changes
+            or f.compiles
+        ):
             continue
         mapping: dict[str, str | None] = {}
         for p, a in zip(fn.params, pos, strict=False):
@@ -608,7 +750,13 @@ def _effective(
             if mv is None and len([a for a in pos if a]) == 1:
                 mv = next(a for a in pos if a)
             fits.append(
-                replace(fc, model_var=mv, history_var=result or fc.history_var, in_loop=fc.in_loop or in_loop, line=line)
+                replace(
+                    fc,
+                    model_var=mv,
+                    history_var=result or fc.history_var,
+                    in_loop=fc.in_loop or in_loop,
+                    line=line,
+                )
             )
         for ev in f.evaluates:
             mv = mapping.get(ev.model_var or "", ev.model_var) if ev.model_var else None
@@ -632,8 +780,13 @@ def _effective(
     if expanded_lines:
         # the source reader may report a call to a training function as a fit itself
         fits = [
-            f for f in fits
-            if not (f.line in expanded_lines and f in top.fits and sum(1 for g in fits if g.line == f.line) > 1)
+            f
+            for f in fits
+            if not (
+                f.line in expanded_lines
+                and f in top.fits
+                and sum(1 for g in fits if g.line == f.line) > 1
+            )
         ]
     fits.sort(key=lambda f: (f.line, f.order))
     evaluates.sort(key=lambda e: (e.line, e.order))
@@ -671,6 +824,34 @@ def _changes(old: _Setup, new: _Setup) -> list[str]:
     if set(new.callbacks) - set(old.callbacks):
         out.append("callbacks added: " + ", ".join(sorted(set(new.callbacks) - set(old.callbacks))))
     return out
+
+
+_Looped = TypeVar("_Looped", FitCall, EvaluateCall)
+
+
+def _with_loop_models(state: _State, code: _CellCode, call: _Looped) -> _Looped:
+    """Fill in the models a loop iterates over when they were defined in another cell."""
+    if not call.in_loop or call.loop_models:
+        return call
+    inner = [lp for lp in code.loop_iters if lp[0] <= call.line <= lp[1]]
+    if not inner:
+        return call
+    names = min(inner, key=lambda lp: lp[1] - lp[0])[2]
+    found: list[str] = []
+    for n in names:
+        target = _resolve(state, n) or n
+        if target in state.vars:
+            found.append(target)
+            continue
+        found.extend(v for v in state.vars if v.startswith(f"{n}[") and v not in found)
+        for alias in state.aliases:
+            target = _resolve(state, alias) or alias
+            if alias.startswith(f"{n}[") and target in state.vars and target not in found:
+                found.append(target)
+        found.extend(
+            v for v in state.list_members.get(n, []) if v in state.vars and v not in found
+        )
+    return replace(call, loop_models=found) if found else call
 
 
 def _train(
@@ -718,7 +899,12 @@ def _stage(state: _State, idx: int, fit: FitCall | None, logs: list[TrainingLog]
             pass
         known = _Var(var, feats, -idx - 1, idx)
         state.vars[var] = known
-    setup = _setup_for(state, var, known.features, fit or FitCall(0, None, None, None, None, "none", [], False, False, [], 0))
+    setup = _setup_for(
+        state,
+        var,
+        known.features,
+        fit or FitCall(0, None, None, None, None, "none", [], False, False, [], 0),
+    )
     prev = state.by_var.get(var)
     previously_frozen = prev is not None and prev.setup.frozen == "frozen"
     if prev is not None and prev.generation == known.generation:
@@ -729,7 +915,11 @@ def _stage(state: _State, idx: int, fit: FitCall | None, logs: list[TrainingLog]
     else:
         changed = []
     kind, reasons = _kind(known.features, setup.frozen, previously_frozen)
-    if known.features.framework == "pytorch" and kind == ModelKind.scratch_cnn and not known.features.layers:
+    if (
+        known.features.framework == "pytorch"
+        and kind == ModelKind.scratch_cnn
+        and not known.features.layers
+    ):
         reasons = ["PyTorch model; architecture not readable from the code"]
     run = ModelRun(
         id=f"m{len(state.entries) + 1}",
@@ -742,8 +932,12 @@ def _stage(state: _State, idx: int, fit: FitCall | None, logs: list[TrainingLog]
         stage_change=changed,
         framework=Framework.pytorch if known.features.framework == "pytorch" else Framework.keras,
         learning_rate=setup.lr,
-        provenance=_prov(idx, Method.output_log if logs else Method.source, 0.9 if logs else 0.6,
-                         logs[0].line if logs else f"{var}.fit(...)"),
+        provenance=_prov(
+            idx,
+            Method.output_log if logs else Method.source,
+            0.9 if logs else 0.6,
+            logs[0].line if logs else f"{var}.fit(...)",
+        ),
     )
     claim = _claim(state.heading) if state.heading else None
     if claim and claim != _approach(kind) and _approach(kind) != "other":
@@ -790,7 +984,9 @@ def _extend(entry: _Entry, idx: int, fit: FitCall | None, logs: list[TrainingLog
         if fit.history_var:
             entry.history_vars.add(fit.history_var)
         if fit.epochs is not None:
-            run.epochs_planned = (run.epochs_planned or 0) + fit.epochs if run.history else fit.epochs
+            run.epochs_planned = (
+                (run.epochs_planned or 0) + fit.epochs if run.history else fit.epochs
+            )
     for log in logs:
         for key, values in log.history.items():
             run.history.setdefault(key, []).extend(values)
@@ -811,7 +1007,13 @@ def _accept_candidates(
     on_test = any(e.on in ("test", "unknown") for e in evaluates)
     only_val = bool(evaluates) and all(e.on in ("val", "train") for e in evaluates)
     computes_score = any(e.kind == "accuracy_score" for e in evaluates)
-    last_vals = {round(v, 4) for log in out.training_logs for k, vs in log.history.items() if k.startswith("val_") for v in vs[-1:]}
+    last_vals = {
+        round(v, 4)
+        for log in out.training_logs
+        for k, vs in log.history.items()
+        if k.startswith("val_")
+        for v in vs[-1:]
+    }
     accepted = []
     for c in out.accuracy_candidates:
         if c.method == "table" or c.mentions_val or c.mentions_train:
@@ -866,8 +1068,13 @@ def _attribute_accuracy(
 
     # one model evaluated here: its best candidate
     if len(targets) == 1:
-        best = max(accepted, key=lambda c: (_ACC_PRIORITY.get(c.method, 0) + (1 if c.mentions_test else 0), c.order))
-        labelled = [c for c in accepted if _best_entry(c.label, state.entries) not in (None, targets[0])]
+        best = max(
+            accepted,
+            key=lambda c: (_ACC_PRIORITY.get(c.method, 0) + (1 if c.mentions_test else 0), c.order),
+        )
+        labelled = [
+            c for c in accepted if _best_entry(c.label, state.entries) not in (None, targets[0])
+        ]
         if labelled and len(labelled) == len(accepted):
             # every line names another model: a summary cell, match by label
             for c in accepted:
@@ -923,7 +1130,9 @@ def _apply_tables(state: _State, table: list[tuple[int, AccuracyCandidate]]) -> 
         if e is None or e.run.test_accuracy is not None:
             continue
         e.run.test_accuracy = round(c.value, 6)
-        e.run.test_accuracy_provenance = _prov(idx, Method.output_table, 0.6, f"{c.label}: {c.line}")
+        e.run.test_accuracy_provenance = _prov(
+            idx, Method.output_table, 0.6, f"{c.label}: {c.line}"
+        )
 
 
 def _targets_for_vars(state: _State, hist_vars: list[str]) -> list[_Entry]:
@@ -1032,7 +1241,9 @@ def _hygiene_findings(h: Hygiene, framework: Framework, has_outputs: bool) -> li
     return out
 
 
-def _number_findings(md: list[MarkdownCell], cells: list[int], models: list[ModelRun]) -> list[Finding]:
+def _number_findings(
+    md: list[MarkdownCell], cells: list[int], models: list[ModelRun]
+) -> list[Finding]:
     measured = [m.test_accuracy for m in models if m.test_accuracy is not None]
     for m in models:
         for key in ("val_accuracy", "accuracy"):

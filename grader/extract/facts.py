@@ -125,7 +125,9 @@ class ModelDef:
     var: str  # variable it is bound to; for a builder function: the function's name
     is_builder: bool  # True when this describes a function that returns a model
     builder: str | None  # name of the builder function called to make it, if any
-    layers: Counter[str]  # layer/op names used to build it: Conv2D, SeparableConv2D, Add, Dense, ...
+    layers: Counter[
+        str
+    ]  # layer/op names used to build it: Conv2D, SeparableConv2D, Add, Dense, ...
     residual: bool  # skip connections: Add/add/+ of tensors, torch `out += identity`
     separable: bool  # SeparableConv2D / DepthwiseConv2D / groups=channels
     bottleneck: bool  # 1x1 -> 3x3 -> 1x1 pattern
@@ -201,9 +203,15 @@ class SourceFacts:
     plots_history: bool = False  # plots history.history[...] / lists of losses / accuracies
     history_vars_plotted: list[str] = field(default_factory=list)
     plots_anything: bool = False  # calls plt./ax./sns. drawing functions
-    computes_confusion: bool = False  # confusion_matrix(...), ConfusionMatrixDisplay, tf.math.confusion_matrix
-    shows_confusion: bool = False  # draws or prints it (heatmap, imshow, ConfusionMatrixDisplay.plot, print)
-    confusion_model_vars: list[str] = field(default_factory=list)  # models whose predictions feed it
+    computes_confusion: bool = (
+        False  # confusion_matrix(...), ConfusionMatrixDisplay, tf.math.confusion_matrix
+    )
+    shows_confusion: bool = (
+        False  # draws or prints it (heatmap, imshow, ConfusionMatrixDisplay.plot, print)
+    )
+    confusion_model_vars: list[str] = field(
+        default_factory=list
+    )  # models whose predictions feed it
     prints_accuracy: bool = False  # prints/returns something named like accuracy
     defines_functions: list[str] = field(default_factory=list)
     calls_functions: list[str] = field(default_factory=list)

@@ -1,0 +1,74 @@
+"""Static check over whole fixture notebooks, one per style of submission."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.evidence import NotebookInfo
+from grader.extract import extract_evidence
+from grader.rubric import load_rubric
+from tests.scenarios import SCENARIOS
+
+
+def _evidence(name: str):  # type: ignore[no-untyped-def]
+    nb, expected = SCENARIOS[name]()
+    info = NotebookInfo(path=f"{name}.ipynb", sha256="0" * 64, nbformat="4.5", cells=len(nb.cells))
+    return extract_evidence(nb, info), expected
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_models_kinds_and_accuracies(name: str) -> None:
+    ev, exp = _evidence(name)
+    assert ev.framework.value == exp.framework
+    got = [
+        (m.kind.value, m.base, m.test_accuracy, m.continues)
+        for m in ev.models
+    ]
+    assert len(got) == len(exp.models), got
+    ids = [m.id for m in ev.models]
+    for (kind, base, acc, cont), (gk, gb, ga, gc) in zip(exp.models, got, strict=True):
+        assert gk == kind, got
+        assert gb == base, got
+        if acc is None:
+            assert ga is None, got
+        else:
+            assert ga == pytest.approx(acc, abs=0.0006), got
+        assert gc == (ids[cont] if cont is not None else None), got
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_notebook_flags_and_findings(name: str) -> None:
+    ev, exp = _evidence(name)
+    assert ev.has_curves == exp.has_curves
+    assert ev.has_confusion_matrix == exp.has_confusion_matrix
+    assert ev.has_written_summary == exp.has_written_summary
+    codes = {f.code for f in ev.findings}
+    for code in exp.findings:
+        assert code in codes, codes
+
+
+def test_complete_notebook_earns_full_points_without_hw4() -> None:
+    ev, _ = _evidence("keras3_complete")
+    from grader.grade import StudentContext
+
+    grade = load_rubric().grade(ev, StudentContext(submitted_hw4=False))
+    assert grade.requirements_met, [(c.id, c.status, c.reason) for c in grade.criteria]
+    assert grade.points == 3
+
+
+def test_fine_tuning_stage_keeps_its_own_history() -> None:
+    ev, _ = _evidence("keras3_complete")
+    tl, ft = ev.models[2], ev.models[3]
+    assert len(tl.history["val_accuracy"]) == 4
+    assert len(ft.history["val_accuracy"]) == 3
+    assert ft.continues == tl.id
+    assert any("unfrozen" in c for c in ft.stage_change)
+    assert ft.learning_rate == pytest.approx(1e-5)
+
+
+def test_no_outputs_says_nothing_can_be_verified() -> None:
+    ev, _ = _evidence("no_outputs")
+    grade = load_rubric().grade(ev)
+    assert not grade.requirements_met
+    curves = next(c for c in grade.criteria if c.id == "curves")
+    assert "without outputs" in curves.reason

@@ -562,13 +562,16 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
 
         # test accuracy
         accepted = _accept_candidates(out, evaluates, code.full)
-        for cand in out.accuracy_candidates:
-            if cand.method == "table":
-                table_candidates.append((idx, cand))
+        targets = _eval_targets(state, evaluates, trained_here)
+        table_here = [c for c in out.accuracy_candidates if c.method == "table"]
         if accepted:
             if first_result is None:
                 first_result = idx
-            _attribute_accuracy(state, idx, accepted, evaluates, trained_here, loose_candidates)
+            _attribute_accuracy(state, idx, accepted, targets, loose_candidates)
+        elif table_here and evaluates:
+            _attribute_table(state, idx, table_here, targets)
+        else:
+            table_candidates.extend((idx, c) for c in table_here)
 
         # curves
         if out.images and plots:
@@ -615,6 +618,17 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
 
     hygiene.has_outputs = has_outputs
     _apply_tables(state, table_candidates)
+    for e in state.entries:
+        per_epoch = e.run.history.get("test_accuracy")
+        if e.run.test_accuracy is None and per_epoch:
+            # a hand-written loop that evaluates on the test set after every epoch
+            e.run.test_accuracy = round(per_epoch[-1], 6)
+            e.run.test_accuracy_provenance = _prov(
+                e.run.fit_cells[-1] if e.run.fit_cells else None,
+                Method.output_log,
+                0.6,
+                "last per-epoch test accuracy of the training log",
+            )
     for e in state.entries:
         if e.var in state.summaries:
             e.run.params_total, e.run.params_trainable = state.summaries[e.var]
@@ -1038,14 +1052,10 @@ def _accept_candidates(
     return accepted
 
 
-def _attribute_accuracy(
-    state: _State,
-    idx: int,
-    accepted: list[AccuracyCandidate],
-    evaluates: list[EvaluateCall],
-    trained_here: list[_Entry],
-    loose: list[tuple[int, AccuracyCandidate]],
-) -> None:
+def _eval_targets(
+    state: _State, evaluates: list[EvaluateCall], trained_here: list[_Entry]
+) -> list[_Entry]:
+    """The model entries a cell evaluates on held-out data, in order."""
     targets: list[_Entry] = []
     for ev in evaluates:
         if ev.on in ("val", "train"):
@@ -1057,14 +1067,48 @@ def _attribute_accuracy(
                 targets.append(e)
     if not targets and trained_here:
         targets = list(trained_here)
+    return targets
 
+
+def _give(e: _Entry, c: AccuracyCandidate, idx: int, confidence: float, method: Method = Method.output_text) -> None:
+    pr = _ACC_PRIORITY.get(c.method, 0) + (1 if c.mentions_test else 0)
+    if e.run.test_accuracy is not None and pr < e.acc_priority:
+        return
+    e.acc_priority = pr
+    e.run.test_accuracy = round(c.value, 6)
+    detail = c.line if c.method != "table" else f"{c.label}: {c.line}"
+    e.run.test_accuracy_provenance = _prov(idx, method, confidence, detail)
+
+
+def _attribute_table(
+    state: _State, idx: int, table: list[AccuracyCandidate], targets: list[_Entry]
+) -> None:
+    """A table printed by a cell that evaluates models: rows by name, else in order."""
+    rows = [c for c in table if not (c.mentions_val or c.mentions_train) and 0 <= c.value <= 1]
+    if not rows:
+        return
+    pool = targets or state.entries
+    matched = {id(c): _best_entry(c.label, pool) for c in rows}
+    if all(matched.values()) and len({id(e) for e in matched.values()}) == len(rows):
+        for c in rows:
+            e = matched[id(c)]
+            if e is not None:
+                _give(e, c, idx, 0.7, Method.output_table)
+        return
+    if targets and len(rows) == len(targets):
+        for e, c in zip(targets, rows, strict=True):
+            _give(e, c, idx, 0.6, Method.output_table)
+
+
+def _attribute_accuracy(
+    state: _State,
+    idx: int,
+    accepted: list[AccuracyCandidate],
+    targets: list[_Entry],
+    loose: list[tuple[int, AccuracyCandidate]],
+) -> None:
     def give(e: _Entry, c: AccuracyCandidate, confidence: float) -> None:
-        pr = _ACC_PRIORITY.get(c.method, 0) + (1 if c.mentions_test else 0)
-        if e.run.test_accuracy is not None and pr < e.acc_priority:
-            return
-        e.acc_priority = pr
-        e.run.test_accuracy = round(c.value, 6)
-        e.run.test_accuracy_provenance = _prov(idx, Method.output_text, confidence, c.line)
+        _give(e, c, idx, confidence)
 
     # one model evaluated here: its best candidate
     if len(targets) == 1:

@@ -33,6 +33,7 @@ from grader.evidence import (
 from grader.extract.discussion import MarkdownCell, heading_text, quoted_accuracies, read_discussion
 from grader.extract.facts import (
     AccuracyCandidate,
+    CompileCall,
     EvaluateCall,
     FitCall,
     ModelDef,
@@ -42,7 +43,7 @@ from grader.extract.facts import (
     TrainingLog,
 )
 from grader.extract.outputs import read_outputs
-from grader.extract.source import read_source
+from grader.extract.source import read_sources
 
 __all__ = ["assemble"]
 
@@ -54,22 +55,8 @@ _MAGIC = re.compile(r"^\s*([%!?]|%%)")
 
 
 @dataclass
-class _Function:
-    name: str
-    params: list[str]
-    facts: SourceFacts
-    source: str
-    cell: int
-
-
-@dataclass
 class _CellCode:
-    full: SourceFacts
-    top: SourceFacts  # the statements that run when the cell runs (function bodies removed)
-    calls: list[tuple[str, list[str | None], dict[str, str | None], int, bool]]
-    # (function, positional arg names, keyword arg names, line, in_loop)
-    functions: list[_Function]
-    assigned_calls: dict[int, str]  # line -> name the call's result is bound to
+    facts: SourceFacts  # what runs when the cell runs (calls of notebook functions expanded)
     loop_iters: list[tuple[int, int, list[str]]] = field(default_factory=list)
     # (first line, last line, names the for-loop iterates over)
     list_members: dict[str, list[str]] = field(default_factory=dict)  # name -> model names listed
@@ -79,51 +66,16 @@ def _neutralise_magics(src: str) -> str:
     return "\n".join("" if _MAGIC.match(ln) else ln for ln in src.splitlines())
 
 
-def _name_of(node: ast.AST | None) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _name_of(node.value)
-        return f"{base}.{node.attr}" if base else node.attr
-    return None
-
-
-def _read_code(cell: int, src: str) -> _CellCode:
-    full = read_source(cell, src)
+def _read_code(cell: int, src: str, facts: SourceFacts) -> _CellCode:
+    """Loops and lists of models in a cell, next to what the source reader found in it."""
     clean = _neutralise_magics(src)
     try:
         tree = ast.parse(clean)
     except SyntaxError:
-        return _CellCode(full, full, [], [], {}, [], {})
-    lines = clean.splitlines()
-    blanked = list(lines)
-    functions: list[_Function] = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-            end = node.end_lineno or node.lineno
-            segment = "\n".join(lines[start:end])
-            for i in range(start, end):
-                blanked[i] = ""
-            if isinstance(node, ast.ClassDef):
-                continue
-            params = [a.arg for a in node.args.posonlyargs + node.args.args]
-            functions.append(
-                _Function(node.name, params, read_source(cell, segment), segment, cell)
-            )
-    top = read_source(cell, "\n".join(blanked)) if functions or len(blanked) != len(lines) else full
-    if not any(
-        isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) for n in tree.body
-    ):
-        top = full
-    calls: list[tuple[str, list[str | None], dict[str, str | None], int, bool]] = []
-    assigned: dict[int, str] = {}
-    loops: list[tuple[int, int]] = []
+        return _CellCode(facts)
     loop_iters: list[tuple[int, int, list[str]]] = []
     list_members: dict[str, list[str]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.For | ast.While):
-            loops.append((node.lineno, node.end_lineno or node.lineno))
         if isinstance(node, ast.For):
             loop_iters.append((node.lineno, node.end_lineno or node.lineno, _iter_names(node.iter)))
         if (
@@ -135,28 +87,7 @@ def _read_code(cell: int, src: str) -> _CellCode:
             members = [e.id for e in node.value.elts if isinstance(e, ast.Name)]
             if members:
                 list_members[node.targets[0].id] = members
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            target = node.targets[0]
-            name = _name_of(target) if not isinstance(target, ast.Tuple) else None
-            if isinstance(target, ast.Tuple) and target.elts:
-                name = _name_of(target.elts[0])
-            if name:
-                assigned[node.value.lineno] = name
-    def_ranges = [
-        (n.lineno, n.end_lineno or n.lineno)
-        for n in tree.body
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-    ]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if any(a <= node.lineno <= b for a, b in def_ranges):
-                continue
-            pos = [_name_of(a) for a in node.args]
-            kw = {k.arg: _name_of(k.value) for k in node.keywords if k.arg}
-            in_loop = any(a <= node.lineno <= b for a, b in loops)
-            calls.append((node.func.id, pos, kw, node.lineno, in_loop))
-    calls.sort(key=lambda c: c[3])
-    return _CellCode(full, top, calls, functions, assigned, loop_iters, list_members)
+    return _CellCode(facts, loop_iters, list_members)
 
 
 def _iter_names(node: ast.expr) -> list[str]:
@@ -497,6 +428,11 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
     table_candidates: list[tuple[int, AccuracyCandidate]] = []
     loose_candidates: list[tuple[int, AccuracyCandidate]] = []
 
+    code_cells = [
+        (i, c.get("source", "") or "") for i, c in enumerate(cells) if c.get("cell_type") == "code"
+    ]
+    runs = dict(zip((i for i, _ in code_cells), read_sources(code_cells), strict=True))
+
     for idx, cell in enumerate(cells):
         ctype = cell.get("cell_type")
         src = cell.get("source", "") or ""
@@ -517,32 +453,30 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
                 hygiene.in_order = False
                 hygiene.out_of_order_cells.append(idx)
             last_count = max(last_count, count)
-        code = _read_code(idx, src)
+        code = _read_code(idx, src, runs[idx])
         out = read_outputs(idx, outputs)
         if out.errors:
             hygiene.error_cells.append(idx)
         ran = bool(outputs) or count is not None or not has_outputs
 
-        for fh in code.full.framework_hints:
+        for fh in code.facts.framework_hints:
             framework_votes[fh] += 1
-        for d in code.full.model_defs:
+        for d in code.facts.model_defs:
             framework_votes[d.framework] += 2
-        _data_facts(data, code.full, idx)
+        _data_facts(data, code.facts, idx)
 
-        for fn in code.functions:
-            state.functions[fn.name] = fn
         state.list_members.update(code.list_members)
         _record_defs(state, code, idx)
         if not ran:
             continue
         for s in out.summaries:
-            owner = _summary_owner(code.full)
+            owner = _summary_owner(code.facts)
             if owner:
                 state.summaries[owner] = (s.total, s.trainable)
 
         # the statements of this cell, then those of the user functions it calls, in line order
         fits, evaluates, plots, confusion, conf_vars, hist_vars, changes, compiles = _effective(
-            state, code
+            code
         )
         for tc in changes:
             tgt = _resolve(state, tc.target) or tc.target or "?"
@@ -561,7 +495,7 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
             first_result = idx
 
         # test accuracy
-        accepted = _accept_candidates(out, evaluates, code.full)
+        accepted = _accept_candidates(out, evaluates, code.facts)
         targets = _eval_targets(state, evaluates, trained_here)
         table_here = [c for c in out.accuracy_candidates if c.method == "table"]
         if accepted:
@@ -671,33 +605,21 @@ def _summary_owner(sf: SourceFacts) -> str | None:
     return names[-1] if len(names) == 1 else None
 
 
-def _builder_features(state: _State, name: str, depth: int = 0) -> _Features:
+def _builder_features(state: _State, name: str) -> _Features:
     feats = _Features()
     if name in state.builders:
         feats.merge(state.builders[name])
-    fn = state.functions.get(name)
-    if fn is not None and depth < 4:
-        text = _text_features(fn.source)
-        feats.layers.update(text.layers)
-        feats.residual |= text.residual
-        feats.separable |= text.separable
-        for ch in fn.facts.trainable_changes:
-            if not ch.partial:
-                feats.frozen_in_builder = ch.value is False
-        for called in fn.facts.calls_functions:
-            if called != name and (called in state.functions or called in state.builders):
-                feats.merge(_builder_features(state, called, depth + 1))
     return feats
 
 
 def _record_defs(state: _State, code: _CellCode, idx: int) -> None:
-    for d in code.full.model_defs:
+    for d in code.facts.model_defs:
         if d.is_builder:
             state.builders[d.var] = _def_features(d)
-    for new, old in code.full.aliases.items():
+    for new, old in code.facts.aliases.items():
         if new != old:
             state.aliases[new] = old
-    for d in code.full.model_defs:
+    for d in code.facts.model_defs:
         if d.is_builder:
             continue
         feats = _def_features(d)
@@ -716,7 +638,7 @@ def _record_defs(state: _State, code: _CellCode, idx: int) -> None:
 
 
 def _effective(
-    state: _State, code: _CellCode
+    code: _CellCode,
 ) -> tuple[
     list[FitCall],
     list[EvaluateCall],
@@ -725,86 +647,21 @@ def _effective(
     list[str],
     list[str],
     list[TrainableChange],
-    list[Any],
+    list[CompileCall],
 ]:
-    top = code.top
-    fits = list(top.fits)
-    evaluates = list(top.evaluates)
-    plots = top.plots_history
-    confusion = top.computes_confusion and (top.shows_confusion or True)
-    conf_vars = list(top.confusion_model_vars)
-    hist_vars = list(top.history_vars_plotted)
-    changes = list(top.trainable_changes)
-    compiles = list(top.compiles)
-    expanded_lines: set[int] = set()
-    for fname, pos, kw, line, in_loop in code.calls:
-        fn = state.functions.get(fname)
-        if fn is None:
-            continue
-        f = fn.facts
-        if not (
-            f.fits
-            or f.evaluates
-            or f.plots_history
-            or f.computes_confusion
-            or f.trainable_changes
-            or f.compiles
-        ):
-            continue
-        mapping: dict[str, str | None] = {}
-        for p, a in zip(fn.params, pos, strict=False):
-            mapping[p] = a
-        for k, a in kw.items():
-            mapping[k] = a
-        # a function whose model is a global: keep the name as it is
-        expanded_lines.add(line)
-        result = code.assigned_calls.get(line)
-        for fc in f.fits:
-            mv = mapping.get(fc.model_var or "", fc.model_var) if fc.model_var else None
-            if mv is None and len([a for a in pos if a]) == 1:
-                mv = next(a for a in pos if a)
-            fits.append(
-                replace(
-                    fc,
-                    model_var=mv,
-                    history_var=result or fc.history_var,
-                    in_loop=fc.in_loop or in_loop,
-                    line=line,
-                )
-            )
-        for ev in f.evaluates:
-            mv = mapping.get(ev.model_var or "", ev.model_var) if ev.model_var else None
-            evaluates.append(replace(ev, model_var=mv, line=line))
-        if f.plots_history:
-            plots = True
-            mapped = [mapping.get(h) or h for h in f.history_vars_plotted]
-            hist_vars.extend(h for h in mapped if h)
-            if not f.history_vars_plotted:
-                hist_vars.extend(a for a in pos if a)
-        if f.computes_confusion:
-            confusion = True
-            mapped_c = [mapping.get(v) or v for v in f.confusion_model_vars]
-            conf_vars.extend(v for v in mapped_c if v)
-            if not f.confusion_model_vars:
-                conf_vars.extend(a for a in pos if a and a in state.vars)
-        for ch in f.trainable_changes:
-            changes.append(replace(ch, target=mapping.get(ch.target or "", ch.target)))
-        for cc in f.compiles:
-            compiles.append(replace(cc, model_var=mapping.get(cc.model_var or "", cc.model_var)))
-    if expanded_lines:
-        # the source reader may report a call to a training function as a fit itself
-        fits = [
-            f
-            for f in fits
-            if not (
-                f.line in expanded_lines
-                and f in top.fits
-                and sum(1 for g in fits if g.line == f.line) > 1
-            )
-        ]
-    fits.sort(key=lambda f: (f.line, f.order))
-    evaluates.sort(key=lambda e: (e.line, e.order))
-    return fits, evaluates, plots, confusion, conf_vars, hist_vars, changes, compiles
+    f = code.facts
+    fits = sorted(f.fits, key=lambda x: (x.line, x.order))
+    evaluates = sorted(f.evaluates, key=lambda x: (x.line, x.order))
+    return (
+        fits,
+        evaluates,
+        f.plots_history,
+        f.computes_confusion,
+        list(f.confusion_model_vars),
+        list(f.history_vars_plotted),
+        list(f.trainable_changes),
+        list(f.compiles),
+    )
 
 
 def _setup_for(state: _State, var: str, feats: _Features, fit: FitCall) -> _Setup:
@@ -814,10 +671,7 @@ def _setup_for(state: _State, var: str, feats: _Features, fit: FitCall) -> _Setu
         if keys:
             latest = max(keys, key=lambda k: state.trainable_order.get(k, 0))
             tc = state.trainable[latest]
-            if tc.partial:
-                frozen = "partial"
-            else:
-                frozen = "frozen" if tc.value is False else "trainable"
+            frozen = "partial" if tc.partial else "frozen" if tc.value is False else "trainable"
         else:
             frozen = "trainable"
     n, lr = state.compiles.get(var, (0, None))
@@ -862,9 +716,7 @@ def _with_loop_models(state: _State, code: _CellCode, call: _Looped) -> _Looped:
             target = _resolve(state, alias) or alias
             if alias.startswith(f"{n}[") and target in state.vars and target not in found:
                 found.append(target)
-        found.extend(
-            v for v in state.list_members.get(n, []) if v in state.vars and v not in found
-        )
+        found.extend(v for v in state.list_members.get(n, []) if v in state.vars and v not in found)
     return replace(call, loop_models=found) if found else call
 
 
@@ -1070,7 +922,13 @@ def _eval_targets(
     return targets
 
 
-def _give(e: _Entry, c: AccuracyCandidate, idx: int, confidence: float, method: Method = Method.output_text) -> None:
+def _give(
+    e: _Entry,
+    c: AccuracyCandidate,
+    idx: int,
+    confidence: float,
+    method: Method = Method.output_text,
+) -> None:
     pr = _ACC_PRIORITY.get(c.method, 0) + (1 if c.mentions_test else 0)
     if e.run.test_accuracy is not None and pr < e.acc_priority:
         return

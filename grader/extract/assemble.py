@@ -211,7 +211,6 @@ class _Entry:
 
 @dataclass
 class _State:
-    functions: dict[str, _Function] = field(default_factory=dict)
     builders: dict[str, _Features] = field(default_factory=dict)
     vars: dict[str, _Var] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
@@ -227,6 +226,7 @@ class _State:
     findings: list[Finding] = field(default_factory=list)
     summaries: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     list_members: dict[str, list[str]] = field(default_factory=dict)
+    unfrozen_before: dict[str, bool] = field(default_factory=dict)
 
 
 def _resolve(state: _State, var: str | None) -> str | None:
@@ -481,6 +481,8 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
         for tc in changes:
             tgt = _resolve(state, tc.target) or tc.target or "?"
             state.tick += 1
+            if tc.value is True:
+                state.unfrozen_before[tgt] = True
             state.trainable[tgt] = tc
             state.trainable_order[tgt] = state.tick
         for cc in compiles:
@@ -671,7 +673,19 @@ def _setup_for(state: _State, var: str, feats: _Features, fit: FitCall) -> _Setu
         if keys:
             latest = max(keys, key=lambda k: state.trainable_order.get(k, 0))
             tc = state.trainable[latest]
-            frozen = "partial" if tc.partial else "frozen" if tc.value is False else "trainable"
+            if not tc.partial:
+                frozen = "frozen" if tc.value is False else "trainable"
+            elif tc.value is True or state.unfrozen_before.get(latest, False):
+                # some layers unfrozen, or the top left trainable after unfreezing the base
+                frozen = "partial"
+            elif feats.framework == "pytorch":
+                # `for p in self.backbone.parameters(): p.requires_grad = False`: the
+                # pretrained part frozen, the new head trained
+                frozen = "frozen"
+            else:
+                # `for layer in base.layers[:100]: layer.trainable = False`: the top of the
+                # pretrained base is trained from the start
+                frozen = "partial"
         else:
             frozen = "trainable"
     n, lr = state.compiles.get(var, (0, None))
@@ -871,6 +885,7 @@ def _accept_candidates(
     out: OutputFacts, evaluates: list[EvaluateCall], sf: SourceFacts
 ) -> list[AccuracyCandidate]:
     on_test = any(e.on in ("test", "unknown") for e in evaluates)
+    strict_test = any(e.on == "test" for e in evaluates)
     only_val = bool(evaluates) and all(e.on in ("val", "train") for e in evaluates)
     computes_score = any(e.kind == "accuracy_score" for e in evaluates)
     last_vals = {
@@ -896,7 +911,7 @@ def _accept_candidates(
             if only_val:
                 continue
         elif c.method == "print":
-            if not c.mentions_test and not (on_test and c.confidence >= 0.5):
+            if not c.mentions_test and not (strict_test or (on_test and c.confidence >= 0.5)):
                 continue
             if not c.mentions_test and round(c.value, 4) in last_vals:
                 continue
@@ -915,6 +930,9 @@ def _eval_targets(
         names = ev.loop_models if ev.in_loop and ev.loop_models else [ev.model_var]
         for n in names:
             e = state.by_var.get(_resolve(state, n) or "") if n else None
+            if e is None and ev.on == "test" and state.entries and not ev.in_loop:
+                # evaluated through a name the reader could not follow: the latest model
+                e = state.entries[-1]
             if e is not None and e not in targets:
                 targets.append(e)
     if not targets and trained_here:

@@ -2966,7 +2966,7 @@ class _Reader:
     def trainable_fact(self, target: str | None, value: bool, partial: bool) -> None:
         if not self.frame.emit:
             if self.frame.acc is not None:
-                self.frame.trainables.append((value, partial or target == "self"))
+                self.frame.trainables.append((value, partial))
             return
         fact = TrainableChange(target=target, value=value, partial=partial, line=self.line())
         self.facts.trainable_changes.append(fact)

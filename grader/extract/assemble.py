@@ -419,6 +419,9 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
     markdown: list[MarkdownCell] = []
     framework_votes: Counter[str] = Counter()
     has_outputs = any(c.get("cell_type") == "code" and c.get("outputs") for c in cells)
+    any_counts = any(
+        c.get("cell_type") == "code" and c.get("execution_count") is not None for c in cells
+    )
     hygiene = Hygiene()
     data = DataFacts()
     curve_cells: list[int] = []
@@ -457,7 +460,8 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
         out = read_outputs(idx, outputs)
         if out.errors:
             hygiene.error_cells.append(idx)
-        ran = bool(outputs) or count is not None or not has_outputs
+        # without execution counts (stripped by some tools) a cell without output may have run
+        ran = bool(outputs) or count is not None or not has_outputs or not any_counts
 
         for fh in code.facts.framework_hints:
             framework_votes[fh] += 1

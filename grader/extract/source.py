@@ -45,6 +45,7 @@ import ast
 import builtins
 import contextlib
 import re
+import textwrap
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -147,12 +148,34 @@ def _compile(text: str) -> ast.Module:
 _CONTINUATION = ("else", "elif", "except", "finally", ")", "]", "}", "#", "@", "case")
 
 
+def _dedent_code(text: str) -> str:
+    """Remove the indentation every code line shares (comments may be indented less)."""
+    lines = text.split("\n")
+    code = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not code:
+        return text
+    cut = min(len(ln) - len(ln.lstrip()) for ln in code)
+    if cut == 0:
+        return textwrap.dedent(text)
+    out = []
+    for ln in lines:
+        lead = len(ln) - len(ln.lstrip())
+        out.append(ln[min(cut, lead):])
+    return "\n".join(out)
+
+
 def _parse(text: str) -> ast.Module | None:
     """Parse ``text``; on a syntax error blank the top-level statement holding it and retry."""
     try:
         return _compile(text)
     except (SyntaxError, ValueError):
         pass
+    dedented = _dedent_code(text)
+    if dedented != text:
+        # a whole cell indented by accident (pasted from a function body)
+        with contextlib.suppress(SyntaxError, ValueError):
+            return _compile(dedented)
+        text = dedented
     lines = text.split("\n")
     starts = [
         i

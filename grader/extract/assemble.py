@@ -60,6 +60,7 @@ class _CellCode:
     loop_iters: list[tuple[int, int, list[str]]] = field(default_factory=list)
     # (first line, last line, names the for-loop iterates over)
     list_members: dict[str, list[str]] = field(default_factory=dict)  # name -> model names listed
+    shown: list[str] = field(default_factory=list)  # names printed or shown as the last value
 
 
 def _neutralise_magics(src: str) -> str:
@@ -87,7 +88,52 @@ def _read_code(cell: int, src: str, facts: SourceFacts) -> _CellCode:
             members = [e.id for e in node.value.elts if isinstance(e, ast.Name)]
             if members:
                 list_members[node.targets[0].id] = members
-    return _CellCode(facts, loop_iters, list_members)
+    return _CellCode(facts, loop_iters, list_members, _shown_names(tree))
+
+
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Subscript | ast.Attribute | ast.Starred):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _names_in(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Tuple | ast.List):
+        return [n for e in node.elts for n in _names_in(e)]
+    if isinstance(node, ast.JoinedStr):
+        return [
+            n
+            for v in node.values
+            if isinstance(v, ast.FormattedValue)
+            for n in _names_in(v.value)
+        ]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+        "round",
+        "float",
+        "str",
+    ):
+        return [n for a in node.args[:1] for n in _names_in(a)]
+    if isinstance(node, ast.BinOp):
+        return _names_in(node.left) + _names_in(node.right)
+    root = _root(node)
+    return [root] if root else []
+
+
+def _shown_names(tree: ast.Module) -> list[str]:
+    """Names whose values a cell prints (in order), then the value of its last expression."""
+    out: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+            "print",
+            "display",
+        ):
+            for a in node.args:
+                out.extend(_names_in(a))
+            for k in node.keywords:
+                out.extend(_names_in(k.value))
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        out.extend(_names_in(tree.body[-1].value))
+    return out
 
 
 def _iter_names(node: ast.expr) -> list[str]:
@@ -227,6 +273,7 @@ class _State:
     summaries: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     list_members: dict[str, list[str]] = field(default_factory=dict)
     unfrozen_before: dict[str, bool] = field(default_factory=dict)
+    result_vars: dict[str, _Entry] = field(default_factory=dict)  # evaluate results -> model
 
 
 def _resolve(state: _State, var: str | None) -> str | None:
@@ -501,8 +548,17 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
             first_result = idx
 
         # test accuracy
-        accepted = _accept_candidates(out, evaluates, code.facts)
         targets = _eval_targets(state, evaluates, trained_here)
+        _remember_results(state, evaluates)
+        named: list[_Entry] = []
+        for n in code.shown:
+            e = state.result_vars.get(n)
+            if e is not None and e not in named:
+                named.append(e)
+        if named and not evaluates:
+            # results computed earlier, printed here: `print(test1, test2, test3)`
+            targets = named
+        accepted = _accept_candidates(out, evaluates, code.facts, bool(named))
         table_here = [c for c in out.accuracy_candidates if c.method == "table"]
         if accepted:
             if first_result is None:
@@ -885,8 +941,20 @@ def _extend(entry: _Entry, idx: int, fit: FitCall | None, logs: list[TrainingLog
         run.epochs = run.epochs or fit.epochs
 
 
+def _remember_results(state: _State, evaluates: list[EvaluateCall]) -> None:
+    for ev in evaluates:
+        if not ev.result_var or ev.on in ("val", "train") or ev.in_loop:
+            continue
+        e = state.by_var.get(_resolve(state, ev.model_var) or "") if ev.model_var else None
+        if e is None:
+            continue
+        for name in ev.result_var.split(","):
+            if name.strip():
+                state.result_vars[name.strip()] = e
+
+
 def _accept_candidates(
-    out: OutputFacts, evaluates: list[EvaluateCall], sf: SourceFacts
+    out: OutputFacts, evaluates: list[EvaluateCall], sf: SourceFacts, named: bool = False
 ) -> list[AccuracyCandidate]:
     on_test = any(e.on in ("test", "unknown") for e in evaluates)
     strict_test = any(e.on == "test" for e in evaluates)
@@ -906,7 +974,7 @@ def _accept_candidates(
         if not 0.0 <= c.value <= 1.0:
             continue
         if c.method == "evaluate_result":
-            if only_val or not (evaluates or c.mentions_test):
+            if only_val or not (evaluates or c.mentions_test or named):
                 continue
         elif c.method == "accuracy_score":
             if not computes_score or only_val:
@@ -915,7 +983,9 @@ def _accept_candidates(
             if only_val:
                 continue
         elif c.method == "print":
-            if not c.mentions_test and not (strict_test or (on_test and c.confidence >= 0.5)):
+            if not c.mentions_test and not (
+                strict_test or named or (on_test and c.confidence >= 0.5)
+            ):
                 continue
             if not c.mentions_test and round(c.value, 4) in last_vals:
                 continue
@@ -1019,9 +1089,17 @@ def _attribute_accuracy(
     if not unmatched:
         return
     if targets:
+        ordered = sorted(unmatched, key=lambda c: c.order)
         free = [e for e in targets if e.run.test_accuracy is None]
         groups = _distinct(unmatched)
-        if len(groups) == len(free):
+        if len(ordered) == len(targets):
+            # one result per model, in the order the cell names them
+            for e, c in zip(targets, ordered, strict=True):
+                give(e, c, 0.6)
+        elif len(groups) == len(targets):
+            for e, c in zip(targets, groups, strict=True):
+                give(e, c, 0.6)
+        elif len(groups) == len(free):
             for e, c in zip(free, groups, strict=True):
                 give(e, c, 0.6)
         return

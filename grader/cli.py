@@ -45,7 +45,9 @@ def _errors_to_exit(console: Console) -> Iterator[None]:
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Notebooks, or folders searched for *.ipynb.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Notebooks, or folders searched for *.ipynb.")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON (schema: `grader schema`).")
     ] = False,
@@ -68,7 +70,9 @@ def check(
     ] = None,
     consultation: Annotated[
         bool | None,
-        typer.Option("--consultation/--no-consultation", help="Whether the consultation took place."),
+        typer.Option(
+            "--consultation/--no-consultation", help="Whether the consultation took place."
+        ),
     ] = None,
 ) -> None:
     """Check notebooks from their stored outputs (about a second each, nothing is executed).
@@ -100,7 +104,11 @@ def check(
         docs = [
             o.report.model_dump(mode="json")
             if o.report
-            else {"notebook": {"path": str(o.path)}, "error": str(o.error), "reason": getattr(o.error, "reason", "")}
+            else {
+                "notebook": {"path": str(o.path)},
+                "error": str(o.error),
+                "reason": getattr(o.error, "reason", ""),
+            }
             for o in outcomes
         ]
         out = docs[0] if single else {"notebooks": docs}

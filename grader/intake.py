@@ -41,7 +41,9 @@ def load_notebook(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> LoadedN
     where = str(path)
     try:
         if path.is_dir():
-            raise NotANotebookError(f"{where}: is a folder, not a notebook", path=where, reason="folder")
+            raise NotANotebookError(
+                f"{where}: is a folder, not a notebook", path=where, reason="folder"
+            )
         size = path.stat().st_size
     except OSError as exc:
         raise NotANotebookError(

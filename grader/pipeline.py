@@ -31,7 +31,10 @@ def find_notebooks(paths: Iterable[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
             for p in sorted(path.rglob("*.ipynb")):
-                if not any(part in _SKIP_DIRS or part.startswith(".") for part in p.relative_to(path).parts[:-1]):
+                if not any(
+                    part in _SKIP_DIRS or part.startswith(".")
+                    for part in p.relative_to(path).parts[:-1]
+                ):
                     yield p
         elif path.exists():
             yield path
@@ -76,7 +79,9 @@ class CheckOutcome:
     error: GraderError | None = None
 
 
-def _context_for(path: Path, roster: Roster | None, base: StudentContext | None) -> StudentContext | None:
+def _context_for(
+    path: Path, roster: Roster | None, base: StudentContext | None
+) -> StudentContext | None:
     if roster is None:
         return base
     for candidate in (path.parent.name, path.stem):
@@ -98,7 +103,9 @@ def check_paths(
     outcomes = []
     for path in find_notebooks(paths):
         try:
-            report = check_notebook(path, rubric=rubric, context=_context_for(path, roster, context))
+            report = check_notebook(
+                path, rubric=rubric, context=_context_for(path, roster, context)
+            )
             outcomes.append(CheckOutcome(path, report=report))
         except NotANotebookError as exc:
             outcomes.append(CheckOutcome(path, error=exc))

@@ -121,13 +121,25 @@ def _curves_shown(ev: Evidence, params: dict[str, Any]) -> Outcome:
         return Outcome(
             Status.not_met,
             "curves are shown for " + (_names(shown)) + "; none for " + "; ".join(lacking),
-            cells=sorted({m.curves_provenance.cell for m in shown if m.curves_provenance and m.curves_provenance.cell is not None}),
+            cells=sorted(
+                {
+                    m.curves_provenance.cell
+                    for m in shown
+                    if m.curves_provenance and m.curves_provenance.cell is not None
+                }
+            ),
             missing="plot the curves of " + "; ".join(lacking),
         )
     return Outcome(
         Status.met,
         "curves shown for " + _names(shown) if shown else "curves are shown",
-        cells=sorted({m.curves_provenance.cell for m in shown if m.curves_provenance and m.curves_provenance.cell is not None}),
+        cells=sorted(
+            {
+                m.curves_provenance.cell
+                for m in shown
+                if m.curves_provenance and m.curves_provenance.cell is not None
+            }
+        ),
     )
 
 
@@ -149,14 +161,22 @@ def _test_accuracy(ev: Evidence, params: dict[str, Any]) -> Outcome:
         if ms and not any(m.test_accuracy is not None for m in ms)
     ]
     with_acc = [m for m in ev.models if m.test_accuracy is not None]
-    cells = sorted({m.test_accuracy_provenance.cell for m in with_acc if m.test_accuracy_provenance and m.test_accuracy_provenance.cell is not None})
+    cells = sorted(
+        {
+            m.test_accuracy_provenance.cell
+            for m in with_acc
+            if m.test_accuracy_provenance and m.test_accuracy_provenance.cell is not None
+        }
+    )
     if not with_acc:
         return Outcome(
             Status.not_met,
             "no test accuracy found for any model",
             missing="evaluate each model on the test set and print the accuracy",
         )
-    shown = "; ".join(f"{m.name}: {m.test_accuracy:.4f}" for m in with_acc if m.test_accuracy is not None)
+    shown = "; ".join(
+        f"{m.name}: {m.test_accuracy:.4f}" for m in with_acc if m.test_accuracy is not None
+    )
     if lacking:
         return Outcome(
             Status.not_met,
@@ -180,8 +200,16 @@ def _confusion(ev: Evidence, params: dict[str, Any]) -> Outcome:
         )
     with_cm = [m for m in ev.models if m.confusion_matrix_shown]
     groups = _by_approach(ev)
-    lacking = [a for a, ms in groups.items() if ms and not any(m.confusion_matrix_shown for m in ms)]
-    cells = sorted({m.confusion.provenance.cell for m in with_cm if m.confusion and m.confusion.provenance.cell is not None})
+    lacking = [
+        a for a, ms in groups.items() if ms and not any(m.confusion_matrix_shown for m in ms)
+    ]
+    cells = sorted(
+        {
+            m.confusion.provenance.cell
+            for m in with_cm
+            if m.confusion and m.confusion.provenance.cell is not None
+        }
+    )
     if lacking and with_cm:
         return Outcome(
             Status.not_met,
@@ -296,7 +324,9 @@ def _variants(ev: Evidence, params: dict[str, Any]) -> Outcome:
         )
     d = ev.discussion
     if d.present and d.mentions_variants:
-        return Outcome(Status.met, "variants: " + "; ".join(variants) + "; discussed", cells=d.cells)
+        return Outcome(
+            Status.met, "variants: " + "; ".join(variants) + "; discussed", cells=d.cells
+        )
     if d.present:
         return Outcome(
             Status.needs_review,
@@ -503,11 +533,17 @@ def _apply(rubric: Rubric, ev: Evidence, ctx: StudentContext) -> Grade:
             submitted = submitted.replace(tzinfo=rubric.deadline.tzinfo)
         if submitted > rubric.deadline:
             late = submitted - rubric.deadline
-            notes.append(f"submitted late by {_human(late.total_seconds())} (deadline {rubric.deadline.isoformat()})")
+            notes.append(
+                f"submitted late by {_human(late.total_seconds())} (deadline {rubric.deadline.isoformat()})"
+            )
             if rubric.late_policy == "zero":
                 points, counted = 0, False
     if rubric.consultation.required:
-        when = f" (by {rubric.consultation.deadline.date().isoformat()})" if rubric.consultation.deadline else ""
+        when = (
+            f" (by {rubric.consultation.deadline.date().isoformat()})"
+            if rubric.consultation.deadline
+            else ""
+        )
         if ctx.consultation_done is False:
             counted = False
             notes.append(f"points count only after the required consultation{when}: not done yet")
@@ -515,9 +551,11 @@ def _apply(rubric: Rubric, ev: Evidence, ctx: StudentContext) -> Grade:
             counted = None if counted else counted
             notes.append(f"points count only after the required consultation{when}")
     requirements_met = all(results[r.id].status == Status.met for r in rubric.requirements)
-    needs_review = any(r.status == Status.needs_review for r in results.values()) or any(
-        "late" in n for n in notes
-    ) and rubric.late_policy == "review"
+    needs_review = (
+        any(r.status == Status.needs_review for r in results.values())
+        or any("late" in n for n in notes)
+        and rubric.late_policy == "review"
+    )
     return Grade(
         rubric=rubric.id,
         points=points,

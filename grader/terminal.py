@@ -29,7 +29,17 @@ def _yes(flag: bool) -> Text:
 def print_report(console: Console, report: CheckReport) -> None:
     g = report.grade
     models = Table(title="Models trained", title_justify="left", expand=False)
-    for col in ("id", "model", "kind", "base", "test acc", "epochs", "curves", "conf. matrix", "cell"):
+    for col in (
+        "id",
+        "model",
+        "kind",
+        "base",
+        "test acc",
+        "epochs",
+        "curves",
+        "conf. matrix",
+        "cell",
+    ):
         models.add_column(col, no_wrap=col not in ("model",))
     for m in report.models:
         kind = m.kind.value
@@ -50,10 +60,17 @@ def print_report(console: Console, report: CheckReport) -> None:
         models.add_row("", Text("no trained model found", style="red"), "", "", "", "", "", "", "")
 
     flags = Text.assemble(
-        ("framework ", "bold"), report.framework.value, "   ",
-        ("curves ", "bold"), _yes(report.has_curves), "   ",
-        ("confusion matrix ", "bold"), _yes(report.has_confusion_matrix), "   ",
-        ("written summary ", "bold"), _yes(report.has_written_summary),
+        ("framework ", "bold"),
+        report.framework.value,
+        "   ",
+        ("curves ", "bold"),
+        _yes(report.has_curves),
+        "   ",
+        ("confusion matrix ", "bold"),
+        _yes(report.has_confusion_matrix),
+        "   ",
+        ("written summary ", "bold"),
+        _yes(report.has_written_summary),
     )
 
     crit = Table(title="Rubric", title_justify="left", expand=True)
@@ -97,7 +114,9 @@ def print_report(console: Console, report: CheckReport) -> None:
 
 
 def print_refused(console: Console, path: str, message: str) -> None:
-    console.print(Panel(Text(message, style="red"), title=f"[bold]{path}: not graded", border_style="red"))
+    console.print(
+        Panel(Text(message, style="red"), title=f"[bold]{path}: not graded", border_style="red")
+    )
 
 
 def print_totals(console: Console, graded: int, met: int, refused: int) -> None:

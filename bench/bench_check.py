@@ -45,7 +45,9 @@ def _notebooks(args: list[str], tmp: Path) -> list[Path]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("paths", nargs="*")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "check.json")
@@ -82,14 +84,20 @@ def main() -> int:
             )
     print(f"{'notebook':40} {'KB':>8} {'cold CLI s':>11} {'in-process s':>13}")
     for r in rows:
-        print(f"{r['notebook'][:40]:40} {r['bytes'] / 1024:8.0f} {r['cold_cli_median_s']:11.3f} {r['in_process_median_s']:13.4f}")
+        print(
+            f"{r['notebook'][:40]:40} {r['bytes'] / 1024:8.0f} {r['cold_cli_median_s']:11.3f} {r['in_process_median_s']:13.4f}"
+        )
     overall = statistics.median(r["cold_cli_median_s"] for r in rows) if rows else 0.0
     print(f"median cold CLI check per notebook: {overall:.3f} s (target < 0.5 s)")
     ns.json.parent.mkdir(parents=True, exist_ok=True)
     ns.json.write_text(
         json.dumps(
             {
-                "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+                "machine": {
+                    "platform": platform.platform(),
+                    "python": platform.python_version(),
+                    "cpus": __import__("os").cpu_count(),
+                },
                 "runs": ns.runs,
                 "median_cold_cli_s": overall,
                 "notebooks": rows,

@@ -121,10 +121,11 @@ def load_roster(path: Path) -> Roster:
 
 
 def parse_roster(text: str, where: str = "roster") -> Roster:
+    dialect: type[csv.Dialect]
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
     rows = list(reader)
     if not rows:

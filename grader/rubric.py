@@ -211,8 +211,9 @@ def _confusion(ev: Evidence, params: dict[str, Any]) -> Outcome:
         }
     )
     if lacking and with_cm:
+        # the assignment asks for "a confusion matrix"; one per model is the instructor's call
         return Outcome(
-            Status.not_met,
+            Status.needs_review,
             f"a confusion matrix is shown for {_names(with_cm)}; none for " + "; ".join(lacking),
             cells=cells,
             missing="show a confusion matrix for: " + "; ".join(lacking),

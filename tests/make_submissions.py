@@ -173,7 +173,11 @@ def _eval(var: str, label: str) -> str:
 
 def _nb(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb = v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     for kind, text in cells:
         nb.cells.append(v4.new_markdown_cell(text) if kind == "md" else v4.new_code_cell(text))
@@ -182,60 +186,107 @@ def _nb(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
 
 def alice() -> nbformat.NotebookNode:
     """Complete: three approaches, a fine-tuning variant, curves, matrices, Czech summary."""
-    return _nb([
-        ("md", "# Domácí úkol 5: transfer learning a pokročilé architektury CNN\n\nPodmnožina CIFAR-10, 5 tříd, 2000/1000/1000."),
-        ("code", SETUP), ("code", SPLIT), ("code", PLOT),
-        ("md", "## Model 1: bipyramidální CNN od nuly"),
-        ("code", SCRATCH), ("code", "plot_history(history_cnn, 'CNN od nuly')"),
-        ("code", _eval("cnn", "CNN")), ("code", "show_confusion(model_cnn, 'CNN od nuly')"),
-        ("md", "## Model 2: Xception-like CNN (separabilní konvoluce, reziduální spojení)"),
-        ("code", XCEPTION), ("code", "plot_history(history_xc, 'Xception-like')"),
-        ("code", _eval("xc", "Xception-like")), ("code", "show_confusion(model_xc, 'Xception-like')"),
-        ("md", "## Model 3: transfer learning s MobileNetV2 (zmrazená báze)"),
-        ("code", TRANSFER), ("code", "plot_history(history_tl, 'MobileNetV2 (frozen)')"),
-        ("code", _eval("tl", "MobileNetV2 frozen")), ("code", "show_confusion(model_tl, 'MobileNetV2 (frozen)')"),
-        ("md", "### Fine-tuning: rozmrazení posledních 20 vrstev, malý learning rate"),
-        ("code", FINETUNE), ("code", "plot_history(history_ft, 'MobileNetV2 fine-tuned')"),
-        ("code", _eval("tl", "MobileNetV2 fine-tuned")), ("code", "show_confusion(model_tl, 'MobileNetV2 fine-tuned')"),
-        ("md", "## Srovnání"),
-        ("code", "import pandas as pd\npd.DataFrame({'model': ['CNN', 'Xception-like', 'MobileNetV2', 'MobileNetV2 fine-tuned'],\n              'test accuracy': [acc_cnn, acc_xc, None, acc_tl],\n              'training time [s]': [time_cnn, time_xc, time_tl, time_ft]})"),
-        ("md", "## Shrnutí\n\nNejlépe generalizuje model s předtrénovanou bází MobileNetV2, zejména po doladění (fine-tuning) "
-               "posledních vrstev s malým learning rate: rozdíl mezi trénovací a validační přesností je u něj nejmenší, "
-               "protože příznaky naučené na ImageNetu se na malých datech tolik nepřeučují. CNN od nuly se přeučuje "
-               "nejdříve, Xception-like síť s reziduálními spojeními je o něco lepší. Doba trénování se výrazně liší: "
-               "MobileNetV2 na vstupu 96x96 trénuje nejpomaleji, doladění je ještě pomalejší, malé sítě od nuly jsou "
-               "nejrychlejší."),
-    ])
+    return _nb(
+        [
+            (
+                "md",
+                "# Domácí úkol 5: transfer learning a pokročilé architektury CNN\n\nPodmnožina CIFAR-10, 5 tříd, 2000/1000/1000.",
+            ),
+            ("code", SETUP),
+            ("code", SPLIT),
+            ("code", PLOT),
+            ("md", "## Model 1: bipyramidální CNN od nuly"),
+            ("code", SCRATCH),
+            ("code", "plot_history(history_cnn, 'CNN od nuly')"),
+            ("code", _eval("cnn", "CNN")),
+            ("code", "show_confusion(model_cnn, 'CNN od nuly')"),
+            ("md", "## Model 2: Xception-like CNN (separabilní konvoluce, reziduální spojení)"),
+            ("code", XCEPTION),
+            ("code", "plot_history(history_xc, 'Xception-like')"),
+            ("code", _eval("xc", "Xception-like")),
+            ("code", "show_confusion(model_xc, 'Xception-like')"),
+            ("md", "## Model 3: transfer learning s MobileNetV2 (zmrazená báze)"),
+            ("code", TRANSFER),
+            ("code", "plot_history(history_tl, 'MobileNetV2 (frozen)')"),
+            ("code", _eval("tl", "MobileNetV2 frozen")),
+            ("code", "show_confusion(model_tl, 'MobileNetV2 (frozen)')"),
+            ("md", "### Fine-tuning: rozmrazení posledních 20 vrstev, malý learning rate"),
+            ("code", FINETUNE),
+            ("code", "plot_history(history_ft, 'MobileNetV2 fine-tuned')"),
+            ("code", _eval("tl", "MobileNetV2 fine-tuned")),
+            ("code", "show_confusion(model_tl, 'MobileNetV2 fine-tuned')"),
+            ("md", "## Srovnání"),
+            (
+                "code",
+                "import pandas as pd\npd.DataFrame({'model': ['CNN', 'Xception-like', 'MobileNetV2', 'MobileNetV2 fine-tuned'],\n              'test accuracy': [acc_cnn, acc_xc, None, acc_tl],\n              'training time [s]': [time_cnn, time_xc, time_tl, time_ft]})",
+            ),
+            (
+                "md",
+                "## Shrnutí\n\nNejlépe generalizuje model s předtrénovanou bází MobileNetV2, zejména po doladění (fine-tuning) "
+                "posledních vrstev s malým learning rate: rozdíl mezi trénovací a validační přesností je u něj nejmenší, "
+                "protože příznaky naučené na ImageNetu se na malých datech tolik nepřeučují. CNN od nuly se přeučuje "
+                "nejdříve, Xception-like síť s reziduálními spojeními je o něco lepší. Doba trénování se výrazně liší: "
+                "MobileNetV2 na vstupu 96x96 trénuje nejpomaleji, doladění je ještě pomalejší, malé sítě od nuly jsou "
+                "nejrychlejší.",
+            ),
+        ]
+    )
 
 
 def bob() -> nbformat.NotebookNode:
     """Three approaches (ResNet-like custom model), English summary, no variant."""
-    return _nb([
-        ("md", "# Homework 5\n\nCNN from scratch vs ResNet-like CNN vs MobileNetV2 transfer learning."),
-        ("code", SETUP), ("code", SPLIT), ("code", PLOT),
-        ("md", "## 1. Baseline CNN"), ("code", SCRATCH), ("code", "plot_history(history_cnn, 'Baseline CNN')"),
-        ("code", _eval("cnn", "Baseline CNN")), ("code", "show_confusion(model_cnn, 'Baseline CNN')"),
-        ("md", "## 2. ResNet-like CNN with bottleneck blocks"), ("code", RESNET),
-        ("code", "plot_history(history_res, 'ResNet-like')"), ("code", _eval("res", "ResNet-like")),
-        ("code", "show_confusion(model_res, 'ResNet-like')"),
-        ("md", "## 3. Transfer learning (MobileNetV2)"), ("code", TRANSFER),
-        ("code", "plot_history(history_tl, 'MobileNetV2')"), ("code", _eval("tl", "MobileNetV2")),
-        ("code", "show_confusion(model_tl, 'MobileNetV2')"),
-        ("md", "## Summary\n\nThe transfer learning model generalises best: its validation accuracy follows the training "
-               "accuracy closely, while the baseline CNN starts to overfit after a few epochs and the ResNet-like model "
-               "is in between. Training time differs: the MobileNetV2 model is the slowest per epoch because of the "
-               "upsampled 96x96 input, the baseline CNN is the fastest."),
-    ])
+    return _nb(
+        [
+            (
+                "md",
+                "# Homework 5\n\nCNN from scratch vs ResNet-like CNN vs MobileNetV2 transfer learning.",
+            ),
+            ("code", SETUP),
+            ("code", SPLIT),
+            ("code", PLOT),
+            ("md", "## 1. Baseline CNN"),
+            ("code", SCRATCH),
+            ("code", "plot_history(history_cnn, 'Baseline CNN')"),
+            ("code", _eval("cnn", "Baseline CNN")),
+            ("code", "show_confusion(model_cnn, 'Baseline CNN')"),
+            ("md", "## 2. ResNet-like CNN with bottleneck blocks"),
+            ("code", RESNET),
+            ("code", "plot_history(history_res, 'ResNet-like')"),
+            ("code", _eval("res", "ResNet-like")),
+            ("code", "show_confusion(model_res, 'ResNet-like')"),
+            ("md", "## 3. Transfer learning (MobileNetV2)"),
+            ("code", TRANSFER),
+            ("code", "plot_history(history_tl, 'MobileNetV2')"),
+            ("code", _eval("tl", "MobileNetV2")),
+            ("code", "show_confusion(model_tl, 'MobileNetV2')"),
+            (
+                "md",
+                "## Summary\n\nThe transfer learning model generalises best: its validation accuracy follows the training "
+                "accuracy closely, while the baseline CNN starts to overfit after a few epochs and the ResNet-like model "
+                "is in between. Training time differs: the MobileNetV2 model is the slowest per epoch because of the "
+                "upsampled 96x96 input, the baseline CNN is the fastest.",
+            ),
+        ]
+    )
 
 
 def carol() -> nbformat.NotebookNode:
     """Scratch CNN and transfer learning only; no confusion matrix, no summary."""
-    return _nb([
-        ("code", SETUP), ("code", SPLIT), ("code", PLOT),
-        ("md", "## CNN"), ("code", SCRATCH), ("code", "plot_history(history_cnn, 'CNN')"), ("code", _eval("cnn", "CNN")),
-        ("md", "## Pretrained MobileNetV2"), ("code", TRANSFER), ("code", "plot_history(history_tl, 'MobileNetV2')"),
-        ("code", _eval("tl", "MobileNetV2")),
-    ])
+    return _nb(
+        [
+            ("code", SETUP),
+            ("code", SPLIT),
+            ("code", PLOT),
+            ("md", "## CNN"),
+            ("code", SCRATCH),
+            ("code", "plot_history(history_cnn, 'CNN')"),
+            ("code", _eval("cnn", "CNN")),
+            ("md", "## Pretrained MobileNetV2"),
+            ("code", TRANSFER),
+            ("code", "plot_history(history_tl, 'MobileNetV2')"),
+            ("code", _eval("tl", "MobileNetV2")),
+        ]
+    )
 
 
 def dan() -> nbformat.NotebookNode:
@@ -260,8 +311,14 @@ evans_eve,Eve Evans,eve@example.edu,yes,,
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--execute", action="store_true", help="run each notebook (smoke profile) and keep its outputs")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--execute",
+        action="store_true",
+        help="run each notebook (smoke profile) and keep its outputs",
+    )
     ns = ap.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     (OUT / "roster.csv").write_text(ROSTER, encoding="utf-8")
@@ -272,13 +329,17 @@ def main(argv: list[str] | None = None) -> int:
         if ns.execute and run:
             from grader.execute import RunOptions, run_notebook
 
-            res = run_notebook(path, RunOptions(profile="smoke", seed=42, force=True))
-            print(rel, res.status, file=sys.stderr)
-            executed = Path(res.executed_notebook) if getattr(res, "executed_notebook", None) else None
+            res = run_notebook(path, RunOptions(profile="smoke", seed=42, force=True, cache=False))
+            print(rel, res.status, res.failure, f"{res.wall_seconds:.0f} s", file=sys.stderr)
+            executed = Path(res.files.executed) if res.files.executed else None
             if executed and executed.exists():
                 nb = nbformat.read(str(executed), as_version=4)
                 # hand in what the student saw: their own cells, without the harness's injected cell
-                nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+                nb.cells = [
+                    c
+                    for c in nb.cells
+                    if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+                ]
                 nbformat.write(nb, str(path))
     return 0
 

@@ -27,7 +27,11 @@ class NB:
     def __init__(self, *, kernelspec: bool = True) -> None:
         self.nb = v4.new_notebook()
         if kernelspec:
-            self.nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+            self.nb.metadata["kernelspec"] = {
+                "name": "python3",
+                "display_name": "Python 3",
+                "language": "python",
+            }
             self.nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
         self.count = 0
 
@@ -68,11 +72,20 @@ def result(text: str, count: int = 1, html: str | None = None) -> dict[str, Any]
 
 
 def image(text: str = "<Figure size 1200x400 with 2 Axes>") -> dict[str, Any]:
-    return {"output_type": "display_data", "data": {"image/png": PNG, "text/plain": text}, "metadata": {}}
+    return {
+        "output_type": "display_data",
+        "data": {"image/png": PNG, "text/plain": text},
+        "metadata": {},
+    }
 
 
 def error(ename: str = "NameError", evalue: str = "name 'x' is not defined") -> dict[str, Any]:
-    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+    return {
+        "output_type": "error",
+        "ename": ename,
+        "evalue": evalue,
+        "traceback": [f"{ename}: {evalue}"],
+    }
 
 
 # ----------------------------------------------------------------- Keras logs
@@ -167,13 +180,22 @@ def curve(n: int, lo: float, hi: float) -> list[tuple[float, float, float, float
     """n epochs rising from lo to hi accuracy."""
     step = (hi - lo) / max(n - 1, 1)
     return [
-        (round(lo + i * step, 4), round(2.0 - i * step * 2, 4), round(lo + i * step * 0.9, 4), round(2.1 - i * step * 1.8, 4))
+        (
+            round(lo + i * step, 4),
+            round(2.0 - i * step * 2, 4),
+            round(lo + i * step * 0.9, 4),
+            round(2.1 - i * step * 1.8, 4),
+        )
         for i in range(n)
     ]
 
 
-def classification_report(acc: float, support: int = 1000, classes: tuple[str, ...] = ("airplane", "automobile", "bird")) -> str:
-    rows = "".join(f"{c:>12}       0.70      0.72      0.71       {support // len(classes)}\n" for c in classes)
+def classification_report(
+    acc: float, support: int = 1000, classes: tuple[str, ...] = ("airplane", "automobile", "bird")
+) -> str:
+    rows = "".join(
+        f"{c:>12}       0.70      0.72      0.71       {support // len(classes)}\n" for c in classes
+    )
     return (
         "              precision    recall  f1-score   support\n\n"
         + rows

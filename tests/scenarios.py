@@ -261,7 +261,9 @@ plt.plot(h2.history['acc']); plt.plot(h2.history['val_acc']); plt.plot(h2.histor
     nb.code(
         """skore2 = model2.evaluate(x_test, y_test)
 skore2""",
-        stream("32/32 [==============================] - 1s 20ms/step - loss: 0.8012 - acc: 0.6697\n"),
+        stream(
+            "32/32 [==============================] - 1s 20ms/step - loss: 0.8012 - acc: 0.6697\n"
+        ),
         result("[0.8123456239700317, 0.6620000004768372]"),
     )
     nb.md("## Model 3: předtrénovaná síť VGG16 (transfer learning)")
@@ -335,7 +337,11 @@ models = {'CNN': make_cnn(), 'ResNet-like': make_resnet(), 'ResNet50 transfer': 
 for name, m in models.items():
     m.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
     histories[name] = m.fit(x_train, y_train, epochs=3, validation_data=(x_val, y_val), verbose=2)""",
-        stream(keras_verbose2(curve(3, 0.4, 0.6)) + keras_verbose2(curve(3, 0.45, 0.66)) + keras_verbose2(curve(3, 0.7, 0.8))),
+        stream(
+            keras_verbose2(curve(3, 0.4, 0.6))
+            + keras_verbose2(curve(3, 0.45, 0.66))
+            + keras_verbose2(curve(3, 0.7, 0.8))
+        ),
     )
     nb.code(
         """fig, axes = plt.subplots(1, 2)
@@ -353,7 +359,9 @@ for name, m in models.items():
     print(f"{name} test accuracy: {acc:.4f}")
     rows.append({'model': name, 'test_accuracy': acc})
 pd.DataFrame(rows)""",
-        stream("CNN test accuracy: 0.5930\nResNet-like test accuracy: 0.6410\nResNet50 transfer test accuracy: 0.7720\n"),
+        stream(
+            "CNN test accuracy: 0.5930\nResNet-like test accuracy: 0.6410\nResNet50 transfer test accuracy: 0.7720\n"
+        ),
         result(
             "               model  test_accuracy\n0                CNN          0.593\n1        ResNet-like          0.641\n2  ResNet50 transfer          0.772"
         ),
@@ -397,7 +405,9 @@ for epoch in range(3):
         loss.backward()
         optimizer.step()
     print(f'Epoch [{epoch+1}/3], Loss: {loss.item():.4f}, Val Acc: {50 + epoch * 5:.2f}%')""",
-        stream("Epoch [1/3], Loss: 1.2345, Val Acc: 50.00%\nEpoch [2/3], Loss: 0.9876, Val Acc: 55.00%\nEpoch [3/3], Loss: 0.8765, Val Acc: 60.00%\n"),
+        stream(
+            "Epoch [1/3], Loss: 1.2345, Val Acc: 50.00%\nEpoch [2/3], Loss: 0.9876, Val Acc: 55.00%\nEpoch [3/3], Loss: 0.8765, Val Acc: 60.00%\n"
+        ),
     )
     nb.code(
         """plt.plot(train_losses, label='train loss'); plt.plot(val_accs, label='val acc'); plt.legend(); plt.show()""",

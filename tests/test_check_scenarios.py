@@ -20,10 +20,7 @@ def _evidence(name: str):  # type: ignore[no-untyped-def]
 def test_models_kinds_and_accuracies(name: str) -> None:
     ev, exp = _evidence(name)
     assert ev.framework.value == exp.framework
-    got = [
-        (m.kind.value, m.base, m.test_accuracy, m.continues)
-        for m in ev.models
-    ]
+    got = [(m.kind.value, m.base, m.test_accuracy, m.continues) for m in ev.models]
     assert len(got) == len(exp.models), got
     ids = [m.id for m in ev.models]
     for (kind, base, acc, cont), (gk, gb, ga, gc) in zip(exp.models, got, strict=True):

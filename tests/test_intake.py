@@ -16,7 +16,15 @@ def _v4(**meta: object) -> dict[str, object]:
         "nbformat": 4,
         "nbformat_minor": 5,
         "metadata": dict(meta),
-        "cells": [{"cell_type": "code", "source": ["print(1)\n", "x = 2"], "metadata": {}, "outputs": [], "execution_count": None}],
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": ["print(1)\n", "x = 2"],
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
     }
 
 

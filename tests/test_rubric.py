@@ -7,8 +7,17 @@ from pathlib import Path
 import pytest
 
 from grader.errors import RubricError
-from grader.evidence import Discussion, Evidence, Hygiene, Method, ModelKind, ModelRun, NotebookInfo, Provenance
-from grader.grade import StudentContext, Status
+from grader.evidence import (
+    Discussion,
+    Evidence,
+    Hygiene,
+    Method,
+    ModelKind,
+    ModelRun,
+    NotebookInfo,
+    Provenance,
+)
+from grader.grade import Status, StudentContext
 from grader.rubric import default_rubric_path, load_rubric, parse_rubric
 
 INFO = NotebookInfo(path="x.ipynb", sha256="0" * 64, nbformat="4.5", cells=1)
@@ -37,7 +46,15 @@ def _evidence(*models: ModelRun, discussion: Discussion | None = None) -> Eviden
         has_confusion_matrix=True,
         has_written_summary=True,
         discussion=discussion
-        or Discussion(present=True, cells=[9], words=80, compares_models=True, discusses_generalisation=True, discusses_training_time=True, mentions_variants=True),
+        or Discussion(
+            present=True,
+            cells=[9],
+            words=80,
+            compares_models=True,
+            discusses_generalisation=True,
+            discusses_training_time=True,
+            mentions_variants=True,
+        ),
         hygiene=Hygiene(code_cells=5, executed_cells=5, has_outputs=True),
     )
 
@@ -85,7 +102,9 @@ def test_missing_approach_blocks_the_comparison_point_and_says_what_is_missing()
 
 
 def test_unclear_discussion_goes_to_review_not_to_zero() -> None:
-    d = Discussion(present=True, cells=[9], words=60, compares_models=True, discusses_generalisation=True)
+    d = Discussion(
+        present=True, cells=[9], words=60, compares_models=True, discusses_generalisation=True
+    )
     g = load_rubric().grade(_evidence(*THREE, discussion=d), StudentContext(submitted_hw4=True))
     summary = next(c for c in g.criteria if c.id == "summary")
     assert summary.status == Status.needs_review
@@ -93,7 +112,9 @@ def test_unclear_discussion_goes_to_review_not_to_zero() -> None:
 
 
 def test_points_count_only_after_consultation_and_late_work_is_flagged() -> None:
-    ctx = StudentContext(submitted_hw4=True, consultation_done=False, submitted_at="2025-11-19T10:00:00+01:00")
+    ctx = StudentContext(
+        submitted_hw4=True, consultation_done=False, submitted_at="2025-11-19T10:00:00+01:00"
+    )
     g = load_rubric().grade(_evidence(*THREE), ctx)
     assert g.counted is False
     assert any("late" in n for n in g.notes)
@@ -107,6 +128,10 @@ def test_unknown_keys_are_errors_with_a_suggestion(tmp_path: Path) -> None:
     text2 = default_rubric_path().read_text().replace("check: curves_shown", "check: curve_shown")
     with pytest.raises(RubricError, match="curves_shown"):
         parse_rubric(text2)
-    text3 = default_rubric_path().read_text().replace("requires: [three_models]", "requires: [three_model]")
+    text3 = (
+        default_rubric_path()
+        .read_text()
+        .replace("requires: [three_models]", "requires: [three_model]")
+    )
     with pytest.raises(RubricError, match="three_models"):
         parse_rubric(text3)

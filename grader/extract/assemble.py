@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -102,15 +102,17 @@ def _names_in(node: ast.AST) -> list[str]:
         return [n for e in node.elts for n in _names_in(e)]
     if isinstance(node, ast.JoinedStr):
         return [
-            n
-            for v in node.values
-            if isinstance(v, ast.FormattedValue)
-            for n in _names_in(v.value)
+            n for v in node.values if isinstance(v, ast.FormattedValue) for n in _names_in(v.value)
         ]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
-        "round",
-        "float",
-        "str",
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id
+        in (
+            "round",
+            "float",
+            "str",
+        )
     ):
         return [n for a in node.args[:1] for n in _names_in(a)]
     if isinstance(node, ast.BinOp):
@@ -123,9 +125,14 @@ def _shown_names(tree: ast.Module) -> list[str]:
     """Names whose values a cell prints (in order), then the value of its last expression."""
     out: list[str] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
-            "print",
-            "display",
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id
+            in (
+                "print",
+                "display",
+            )
         ):
             for a in node.args:
                 out.extend(_names_in(a))
@@ -551,10 +558,10 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
         targets = _eval_targets(state, evaluates, trained_here)
         _remember_results(state, evaluates)
         named: list[_Entry] = []
-        for n in code.shown:
-            e = state.result_vars.get(n)
-            if e is not None and e not in named:
-                named.append(e)
+        for shown_name in code.shown:
+            shown_entry = state.result_vars.get(shown_name)
+            if shown_entry is not None and shown_entry not in named:
+                named.append(shown_entry)
         if named and not evaluates:
             # results computed earlier, printed here: `print(test1, test2, test3)`
             targets = named
@@ -1149,7 +1156,7 @@ def _targets_for_vars(state: _State, hist_vars: list[str]) -> list[_Entry]:
     return out
 
 
-def _targets_for_models(state: _State, names: list[str | None]) -> list[_Entry]:
+def _targets_for_models(state: _State, names: Sequence[str | None]) -> list[_Entry]:
     out: list[_Entry] = []
     for n in names:
         if not n:
@@ -1184,12 +1191,24 @@ def _framework(votes: Counter[str]) -> Framework:
 
 
 def _name_entries(entries: list[_Entry]) -> None:
-    counts = Counter(e.var for e in entries)
+    """Readable names: the variable, `(cell N)` when a name is reused for another model,
+    `(stage N)` for a training stage that continues an earlier entry."""
+    models: dict[str, set[int]] = {}
     for e in entries:
-        if counts[e.var] > 1 and e.run.continues is None:
-            e.run.name = f"{e.var} (cell {e.run.fit_cells[0] if e.run.fit_cells else '?'})"
-        elif e.run.continues is not None:
-            e.run.name = f"{e.var} ({', '.join(e.run.stage_change) or 'continued'})"
+        models.setdefault(e.var, set()).add(e.generation)
+    stage: dict[tuple[str, int], int] = {}
+    for e in entries:
+        key = (e.var, e.generation)
+        stage[key] = stage.get(key, 0) + 1
+        name = e.var
+        m = re.fullmatch(r"\w+\[['\"](.+)['\"]\]", name)
+        if m:
+            name = m.group(1)
+        if len(models[e.var]) > 1:
+            name += f" (cell {e.run.fit_cells[0] if e.run.fit_cells else '?'})"
+        if stage[key] > 1:
+            name += f" (stage {stage[key]})"
+        e.run.name = name
 
 
 def _hygiene_findings(h: Hygiene, framework: Framework, has_outputs: bool) -> list[Finding]:

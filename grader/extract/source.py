@@ -160,7 +160,7 @@ def _dedent_code(text: str) -> str:
     out = []
     for ln in lines:
         lead = len(ln) - len(ln.lstrip())
-        out.append(ln[min(cut, lead):])
+        out.append(ln[min(cut, lead) :])
     return "\n".join(out)
 
 

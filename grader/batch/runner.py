@@ -1,0 +1,742 @@
+"""Batch grading of a whole class: intake, parallel grading, reports, exports.
+
+:func:`run_batch` is what ``grader batch`` calls. It is resumable: the journal
+(:mod:`grader.batch.journal`) records every submission's state, so running the
+same command after a crash or a SIGKILL grades only what is not finished. The
+class-level outputs (dashboard, gradebook, JUnit, JSON Lines) are rebuilt from
+the stored per-submission results at the end of every run.
+
+Each submission is graded in a worker process (``--workers N``) with its own
+folder under ``<out>/submissions/<id>/``. Grading one submission is one call of
+a *grading function* (:data:`GradeFn`): :func:`grade_static` reads the stored
+outputs, :func:`grade_executed` runs the notebook first. A failed submission is
+a result; only failures that are not the student's (a kernel that could not
+start, a worker that died) are tried again.
+
+Output folder layout::
+
+    <out>/index.html                    the class dashboard
+    <out>/gradebook.csv, junit.xml, evidence.jsonl, intake.json
+    <out>/submissions/<id>/report.html  the student's report
+    <out>/submissions/<id>/evidence.json, results.json, result.json, run/...
+    <out>/journal/<id>.json             the batch journal
+    <out>/intake/...                    notebooks taken out of zip archives
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from grader.batch.exports import gradescope_results, write_exports
+from grader.batch.intake import ClassIntake, Submission, ZipLimits, collect_class
+from grader.batch.journal import Journal, JournalEntry, atomic_write_text
+from grader.batch.results import ClassResults, JobResult, ResultStatus, RunInfo, build_rows
+from grader.errors import GraderError, NotANotebookError, UsageError
+from grader.grade import CheckReport
+
+if TYPE_CHECKING:
+    from grader.report.bands import Band
+    from grader.rubric import Rubric
+
+__all__ = [
+    "BatchEvent",
+    "BatchOptions",
+    "BatchSummary",
+    "GradeFn",
+    "Graded",
+    "InfrastructureError",
+    "Job",
+    "Mode",
+    "grade_executed",
+    "grade_static",
+    "process_job",
+    "run_batch",
+]
+
+Mode = Literal["static", "smoke", "full"]
+
+HARNESS_VERSION = "batch-1"  # bump when a change of the batch itself must regrade everything
+
+
+# ----------------------------------------------------------------- the job
+
+
+class Job(BaseModel):
+    """Everything a worker needs to grade one submission (picklable, plain data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission: Submission
+    mode: Mode
+    folder: str = Field(description="the submission's own output folder")
+    out: str = Field(description="the batch output folder")
+    rubric: str | None = None
+    bands: str | None = None
+    data: str | None = Field(default=None, description="synthetic, cifar10 or an archive path")
+    weights: str | None = None
+    seed: int | None = None
+    deterministic: bool = False
+    title: str = ""
+
+
+@dataclass
+class Graded:
+    """What a grading function returns: a report, a run, or why there is no report."""
+
+    report: CheckReport | None
+    run: RunInfo | None = None
+    status: ResultStatus = "graded"
+    reason: str | None = None
+    retryable: bool = False
+
+
+GradeFn = Callable[[Job], Graded]
+
+
+class InfrastructureError(GraderError):
+    """The grader could not grade a submission for a reason that is not the student's."""
+
+
+@cache
+def _rubric(path: str | None) -> Rubric:
+    from grader.rubric import load_rubric
+
+    return load_rubric(Path(path) if path else None)
+
+
+def grade_static(job: Job) -> Graded:
+    """Grade from the stored outputs only (no execution)."""
+    from grader.pipeline import check_notebook
+
+    assert job.submission.notebook is not None
+    report = check_notebook(
+        Path(job.submission.notebook.path),
+        rubric=_rubric(job.rubric),
+        context=job.submission.context,
+    )
+    return Graded(report=report)
+
+
+def grade_executed(job: Job) -> Graded:
+    """Run the notebook (profile ``job.mode``) and grade what ran.
+
+    A run that stops in the student's code is graded on what it captured before
+    the failure; a kernel that could not start is the grader's problem and is
+    tried again.
+    """
+    from grader.execute import RunOptions, run_notebook
+    from grader.execute.models import FailureKind
+    from grader.intake import load_notebook
+
+    assert job.submission.notebook is not None
+    path = Path(job.submission.notebook.path)
+    load_notebook(path)  # a file that is not a notebook is the student's, not a failed start
+    folder = Path(job.folder)
+    options = RunOptions.model_validate(
+        {
+            "profile": job.mode,
+            "data": job.data,
+            "weights": Path(job.weights) if job.weights else None,
+            "seed": job.seed,
+            "deterministic": job.deterministic,
+            "out": folder / "run",
+        }
+    )
+    result = run_notebook(path, options)
+    failure = result.failure
+    files: dict[str, str] = {}
+    for label, value in (
+        ("executed notebook", result.files.executed),
+        ("run log", result.files.log),
+        ("notebook output", result.files.output_log),
+        ("kernel log", result.files.kernel_log),
+        ("capture record", result.files.capture),
+        ("environment", result.files.manifest),
+    ):
+        if value:
+            target = Path(value)
+            href = os.path.relpath(target if target.is_absolute() else folder / target, folder)
+            if not href.startswith(".."):
+                files[label] = href
+    run = RunInfo(
+        profile=result.profile,
+        status=result.status,
+        failure=failure.message if failure is not None else None,
+        failure_kind=failure.kind.value if failure is not None else None,
+        failure_cell=failure.cell if failure is not None else None,
+        cached=result.from_cache,
+        seconds=result.wall_seconds,
+        files=files,
+    )
+    if failure is not None and failure.kind == FailureKind.cannot_start:
+        return Graded(
+            report=None, run=run, status="infrastructure", reason=failure.message, retryable=True
+        )
+    if result.evidence is None:
+        return Graded(
+            report=None,
+            run=run,
+            status="error",
+            reason=run.failure or "the run produced no evidence",
+        )
+    grade = _rubric(job.rubric).grade(result.evidence, job.submission.context)
+    report = CheckReport(**result.evidence.model_dump(), grade=grade)
+    if failure is not None:
+        return Graded(report=report, run=run, status="run-failed", reason=failure.message)
+    return Graded(report=report, run=run)
+
+
+# ------------------------------------------------------------ worker side
+
+
+def process_job(job: Job, grade: GradeFn) -> JobResult:
+    """Grade one submission and write its files; never raises for a bad submission."""
+    started = time.monotonic()
+    folder = Path(job.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in ("error.txt", "report-error.txt"):  # left by an earlier attempt
+        with contextlib.suppress(FileNotFoundError):
+            (folder / stale).unlink()
+    sub = job.submission
+    graded: Graded
+    if sub.notebook is None:
+        names = ", ".join(f.name for f in sub.files) or "nothing"
+        graded = Graded(
+            report=None,
+            status="no-notebook",
+            reason=f"no notebook (.ipynb) handed in (found: {names})",
+        )
+    else:
+        try:
+            graded = grade(job)
+        except NotANotebookError as exc:
+            # name the file as the student handed it in, not by its path on this machine
+            reason = exc.message.replace(sub.notebook.path, sub.notebook.origin)
+            graded = Graded(report=None, status="not-a-notebook", reason=reason)
+        except InfrastructureError as exc:
+            graded = Graded(
+                report=None, status="infrastructure", reason=exc.message, retryable=True
+            )
+        except GraderError as exc:
+            graded = Graded(report=None, status="error", reason=exc.message)
+        except Exception as exc:  # a bug of the grader must not stop the class
+            (folder / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+            graded = Graded(
+                report=None,
+                status="error",
+                reason=f"the grader failed: {type(exc).__name__}: {exc}",
+            )
+    report = graded.report
+    max_points = report.grade.max_points if report is not None else _max_points(job)
+    state: Literal["done", "failed"] = "done" if report is not None else "failed"
+    result = JobResult(
+        submission=sub.id,
+        state=state,
+        status=graded.status,
+        reason=graded.reason,
+        retryable=graded.retryable,
+        points=report.grade.points if report is not None else None,
+        max_points=max_points,
+        seconds=round(time.monotonic() - started, 3),
+        worker=os.getpid(),
+        run=graded.run,
+    )
+    if graded.retryable:
+        return result  # nothing is written for an attempt that will be made again
+    evidence_path = folder / "evidence.json"
+    if report is not None:
+        atomic_write_text(evidence_path, report.model_dump_json(indent=1), durable=False)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            evidence_path.unlink()
+    atomic_write_text(
+        folder / "results.json",
+        json.dumps(
+            gradescope_results(report, result, max_points=max_points), indent=1, ensure_ascii=False
+        ),
+        durable=False,
+    )
+    try:
+        _write_report(job, report, result)
+    except Exception as exc:  # the grade stands even if its page cannot be drawn
+        result = result.model_copy(update={"report_error": f"{type(exc).__name__}: {exc}"})
+        (folder / "report-error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    atomic_write_text(folder / "result.json", result.model_dump_json(indent=1))
+    return result
+
+
+def _max_points(job: Job) -> int:
+    try:
+        return _rubric(job.rubric).max_points
+    except GraderError:
+        return 0
+
+
+@cache
+def _bands(path: str | None) -> dict[str, Band]:
+    from grader.report.bands import load_bands
+
+    return load_bands(Path(path) if path else None)
+
+
+def _write_report(job: Job, report: CheckReport | None, result: JobResult) -> None:
+    from grader.report.html import render_student_report
+
+    folder = Path(job.folder)
+    links: list[tuple[str, str]] = [
+        ("class dashboard", os.path.relpath(Path(job.out) / "index.html", folder))
+    ]
+    if report is not None:
+        links.append(("evidence (JSON)", "evidence.json"))
+    links.append(("results.json", "results.json"))
+    if result.run is not None:
+        links += [
+            (label, href) for label, href in result.run.files.items() if (folder / href).exists()
+        ]
+    if (folder / "error.txt").exists():
+        links.append(("grader error log", "error.txt"))
+    html = render_student_report(
+        report=report,
+        submission=job.submission,
+        result=result,
+        bands=_bands(job.bands),
+        links=links,
+        rubric_title=job.title,
+    )
+    atomic_write_text(folder / "report.html", html, durable=False)
+
+
+def _worker_init() -> None:
+    """Workers die with the batch (SIGKILL included) and leave Ctrl-C to it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() == 1:  # the batch died before the line above took effect
+            os._exit(1)
+
+
+# ------------------------------------------------------------ batch side
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What ``grader batch`` was asked to do."""
+
+    source: Path
+    out: Path
+    roster: Path | None = None
+    rubric: Path | None = None
+    mode: Mode = "full"
+    workers: int = 1
+    retries: int = 2
+    force: bool = False
+    bands: Path | None = None
+    data: str | None = None
+    weights: Path | None = None
+    seed: int | None = None
+    deterministic: bool = False
+    file_times: bool = False
+    limits: ZipLimits = field(default_factory=ZipLimits)
+
+
+@dataclass
+class BatchEvent:
+    """Progress of the batch, for a progress bar."""
+
+    kind: Literal["planned", "started", "finished", "retry", "done"]
+    total: int  # submissions in the class
+    finished: int  # with a result, those from earlier runs (skipped) included
+    failed: int  # finished in this run without a grade
+    running: int
+    skipped: int  # finished in an earlier run, not graded again
+    submission: str | None = None
+    status: str | None = None
+
+
+@dataclass
+class BatchSummary:
+    out: Path
+    intake: ClassIntake
+    results: ClassResults
+    graded_now: int
+    skipped: int
+    failed: int
+    files: dict[str, Path]
+
+    @property
+    def dashboard(self) -> Path:
+        return self.files["dashboard"]
+
+
+def _settings_fingerprint(options: BatchOptions, rubric_text: str, sub: Submission) -> str:
+    h = hashlib.sha256()
+    for part in (
+        HARNESS_VERSION,
+        _package_version(),
+        options.mode,
+        rubric_text,
+        str(options.data or ""),
+        str(options.weights or ""),
+        str(options.seed),
+        str(options.deterministic),
+        sub.context.model_dump_json(),
+    ):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()[:20]
+
+
+@cache
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hw-grader")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@contextlib.contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    out.mkdir(parents=True, exist_ok=True)
+    fh = (out / ".batch.lock").open("w")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"{out}: another batch is writing into this folder") from None
+        yield
+    finally:
+        fh.close()
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for proc in processes.values():
+        with contextlib.suppress(Exception):
+            proc.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Scheduler:
+    """Runs the queued jobs with at most ``workers`` in flight; keeps the journal."""
+
+    def __init__(
+        self,
+        jobs: list[tuple[Job, JournalEntry]],
+        *,
+        journal: Journal,
+        grade: GradeFn,
+        workers: int,
+        retries: int,
+        emit: Callable[[BatchEvent], None],
+        total: int,
+        skipped: int,
+    ) -> None:
+        self.pending: deque[tuple[Job, JournalEntry]] = deque(jobs)
+        self.isolate: deque[tuple[Job, JournalEntry]] = deque()
+        self.journal = journal
+        self.grade = grade
+        self.workers = max(1, workers)
+        self.retries = retries
+        self.emit = emit
+        self.total = total
+        self.skipped = skipped
+        self.finished = 0
+        self.failed = 0
+        self.tries: dict[str, int] = {}
+        self.running: dict[Future[JobResult], tuple[Job, JournalEntry]] = {}
+
+    def _event(
+        self, kind: Literal["started", "finished", "retry"], job: Job, status: str | None = None
+    ) -> None:
+        self.emit(
+            BatchEvent(
+                kind,
+                self.total,
+                self.finished + self.skipped,
+                self.failed,
+                len(self.running),
+                self.skipped,
+                job.submission.id,
+                status,
+            )
+        )
+
+    def _pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+        )
+
+    def run(self) -> None:
+        pool = self._pool()
+        try:
+            while self.pending or self.isolate or self.running:
+                self._fill(pool)
+                done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
+                broken = False
+                for fut in done:
+                    job, entry = self.running.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool as exc:
+                        broken = True
+                        result = _infra(job, f"the worker process died ({exc or 'killed'})")
+                    except Exception as exc:
+                        result = _infra(job, f"{type(exc).__name__}: {exc}")
+                    self._settle(job, entry, result, crashed=broken)
+                if broken:
+                    # a dead worker breaks the pool for every job in flight: those are
+                    # retried one at a time, so the one that kills its worker is found
+                    for fut, (job, entry) in list(self.running.items()):
+                        self.running.pop(fut)
+                        self._settle(job, entry, _infra(job, "the worker pool broke"), crashed=True)
+                    _kill_pool(pool)
+                    pool = self._pool()
+        except BaseException:
+            _kill_pool(pool)
+            raise
+        pool.shutdown(wait=True)
+
+    def _fill(self, pool: ProcessPoolExecutor) -> None:
+        if self.isolate:
+            if not self.running:
+                self._submit(pool, *self.isolate.popleft())
+            return
+        while self.pending and len(self.running) < self.workers:
+            self._submit(pool, *self.pending.popleft())
+
+    def _submit(self, pool: ProcessPoolExecutor, job: Job, entry: JournalEntry) -> None:
+        entry = self.journal.start(entry)
+        fut = pool.submit(process_job, job, self.grade)
+        self.running[fut] = (job, entry)
+        self._event("started", job)
+
+    def _settle(self, job: Job, entry: JournalEntry, result: JobResult, *, crashed: bool) -> None:
+        sid = job.submission.id
+        if result.retryable:
+            tries = self.tries.get(sid, 0)
+            if tries < self.retries:
+                self.tries[sid] = tries + 1
+                entry = self.journal.requeue(entry, status=result.status, reason=result.reason)
+                (self.isolate if crashed else self.pending).append((job, entry))
+                self._event("retry", job, result.status)
+                return
+            result = _write_failure(job, result)
+        self.journal.finish(
+            entry,
+            state=result.state,
+            status=result.status,
+            reason=result.reason,
+            points=result.points,
+            seconds=result.seconds,
+            worker=result.worker,
+        )
+        self.finished += 1
+        if result.state == "failed":
+            self.failed += 1
+        self._event("finished", job, result.status)
+
+
+def _infra(job: Job, reason: str) -> JobResult:
+    return JobResult(
+        submission=job.submission.id,
+        state="failed",
+        status="infrastructure",
+        reason=reason,
+        retryable=True,
+    )
+
+
+def _write_failure(job: Job, result: JobResult) -> JobResult:
+    """Record a failure that could not be got past after the allowed retries."""
+    result = result.model_copy(update={"retryable": False, "state": "failed"})
+    folder = Path(job.folder)
+    with contextlib.suppress(Exception):
+        _write_report(job, None, result)
+    atomic_write_text(folder / "result.json", result.model_dump_json(indent=1))
+    atomic_write_text(
+        folder / "results.json",
+        json.dumps(gradescope_results(None, result, max_points=_max_points(job)), indent=1),
+        durable=False,
+    )
+    return result
+
+
+def _load_result(folder: Path) -> tuple[JobResult | None, CheckReport | None]:
+    try:
+        result = JobResult.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    report = None
+    if result.state == "done":
+        try:
+            report = CheckReport.model_validate_json(
+                (folder / "evidence.json").read_text(encoding="utf-8")
+            )
+        except (OSError, ValueError):
+            return None, None
+    return result, report
+
+
+def run_batch(
+    options: BatchOptions,
+    *,
+    grade: GradeFn | None = None,
+    on_event: Callable[[BatchEvent], None] | None = None,
+    generated: str | None = None,
+) -> BatchSummary:
+    """Grade a class; resumes from the journal in ``options.out`` if there is one.
+
+    ``grade`` replaces the grading function chosen by ``options.mode`` (it must
+    be picklable: a module-level function). ``generated`` is the time shown on
+    the dashboard (default: now).
+    """
+    from grader.rubric import default_rubric_path, load_rubric
+
+    emit = on_event or (lambda e: None)
+    out = options.out.resolve()
+    if not options.source.exists():
+        raise UsageError(f"{options.source}: no such file or folder")
+    with _lock(out):
+        rubric_path = options.rubric or default_rubric_path()
+        rubric = load_rubric(rubric_path)
+        rubric_text = rubric_path.read_text(encoding="utf-8")
+        roster = None
+        if options.roster is not None:
+            from grader.roster import load_roster
+
+            roster = load_roster(options.roster)
+        intake = collect_class(
+            options.source,
+            staging=out / "intake",
+            roster=roster,
+            deadline=rubric.deadline,
+            limits=options.limits,
+            exclude=[out, *([options.roster] if options.roster else [])],
+            file_times=options.file_times,
+        )
+        atomic_write_text(out / "intake.json", intake.model_dump_json(indent=1), durable=False)
+
+        journal = Journal(out / "journal")
+        fn: GradeFn = grade or (grade_static if options.mode == "static" else grade_executed)
+        jobs: list[tuple[Job, JournalEntry]] = []
+        for sub in intake.submissions:
+            folder = out / "submissions" / sub.id
+            job = Job(
+                submission=sub,
+                mode=options.mode,
+                folder=str(folder),
+                out=str(out),
+                rubric=str(rubric_path),
+                bands=str(options.bands) if options.bands else None,
+                data=options.data,
+                weights=str(options.weights) if options.weights else None,
+                seed=options.seed,
+                deterministic=options.deterministic,
+                title=rubric.title,
+            )
+            sha = sub.notebook.sha256 if sub.notebook else None
+            key = _settings_fingerprint(options, rubric_text, sub)
+            stored = (folder / "result.json").is_file()
+            if not options.force and stored and not journal.needs_work(sub.id, sha, key):
+                continue
+            jobs.append((job, journal.queue(sub.id, sha, key)))
+        total = len(intake.submissions)
+        skipped = total - len(jobs)
+        emit(BatchEvent("planned", total, skipped, 0, 0, skipped))
+        scheduler = _Scheduler(
+            jobs,
+            journal=journal,
+            grade=fn,
+            workers=options.workers,
+            retries=options.retries,
+            emit=emit,
+            total=total,
+            skipped=skipped,
+        )
+        try:
+            scheduler.run()
+        finally:
+            summary = _finish(out, intake, journal, rubric, options, generated)
+        emit(BatchEvent("done", total, scheduler.finished + skipped, scheduler.failed, 0, skipped))
+        summary.graded_now = scheduler.finished
+        summary.skipped = skipped
+        summary.failed = sum(1 for r in summary.results.rows if r.state == "failed")
+        return summary
+
+
+def _finish(
+    out: Path,
+    intake: ClassIntake,
+    journal: Journal,
+    rubric: Any,
+    options: BatchOptions,
+    generated: str | None,
+) -> BatchSummary:
+    """Rebuild the class-level outputs from every stored, finished result."""
+    from grader.report.bands import load_bands
+    from grader.report.html import render_dashboard
+
+    results: dict[str, JobResult] = {}
+    reports: dict[str, CheckReport] = {}
+    hrefs: dict[str, str] = {}
+    for sub in intake.submissions:
+        entry = journal.get(sub.id)
+        if entry is None or not entry.finished:
+            continue  # not graded yet (the batch was stopped): shown as pending
+        folder = out / "submissions" / sub.id
+        result, report = _load_result(folder)
+        if result is not None:
+            results[sub.id] = result
+            if (folder / "report.html").exists():
+                hrefs[sub.id] = f"submissions/{sub.id}/report.html"
+        if report is not None:
+            reports[sub.id] = report
+    rows = build_rows(intake, results, reports, report_href=hrefs)
+    class_results = ClassResults(
+        title=rubric.title,
+        rubric=rubric.id,
+        max_points=rubric.max_points,
+        intake=intake,
+        rows=rows,
+        profile=options.mode,
+    )
+    files = write_exports(class_results, out)
+    stamp = generated or datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    html = render_dashboard(class_results, bands=load_bands(options.bands), generated=stamp)
+    files["dashboard"] = out / "index.html"
+    atomic_write_text(files["dashboard"], html, durable=False)
+    return BatchSummary(
+        out=out,
+        intake=intake,
+        results=class_results,
+        graded_now=0,
+        skipped=0,
+        failed=0,
+        files=files,
+    )

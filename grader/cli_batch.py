@@ -1,0 +1,198 @@
+"""The ``grader batch`` command: grade a whole class in one command.
+
+Only maps options to :func:`grader.batch.runner.run_batch` and draws the
+progress bar; everything else lives in the library.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from grader.errors import GraderError, UsageError
+
+__all__ = ["batch", "register"]
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class Profile(enum.StrEnum):
+    smoke = "smoke"
+    full = "full"
+
+
+class _Eta(ProgressColumn):
+    """Remaining time from the pace of the submissions graded in this run."""
+
+    def render(self, task: Task) -> Text:
+        started = task.fields.get("started_at")
+        graded = task.fields.get("graded_now", 0)
+        left = (task.total or 0) - task.completed
+        if not started or not graded or left <= 0:
+            return Text("ETA —" if left > 0 else "", style="progress.remaining")
+        pace = (time.monotonic() - started) / graded
+        secs = int(pace * left)
+        return Text(f"ETA {secs // 60}:{secs % 60:02d}", style="progress.remaining")
+
+
+def batch(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="Class folder (one notebook or one folder per student) or an LMS export zip."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Output folder for reports, exports and the journal."),
+    ] = Path("reports") / "batch",
+    roster: Annotated[
+        Path | None,
+        typer.Option(help="Roster CSV: students, homework 4, submission times, consultations."),
+    ] = None,
+    profile: Annotated[
+        Profile | None,
+        typer.Option(help="Execute each notebook in this profile (default: full)."),
+    ] = None,
+    static: Annotated[
+        bool, typer.Option("--static", help="Grade from the stored outputs only; run nothing.")
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Submissions graded in parallel.")] = 1,
+    rubric: Annotated[
+        Path | None, typer.Option(help="Rubric file (default: rubrics/hw5.yaml).")
+    ] = None,
+    bands: Annotated[
+        Path | None,
+        typer.Option(help="Folder of reference bands drawn in the reports (when it exists)."),
+    ] = Path("reference") / "bands",
+    data: Annotated[
+        str | None,
+        typer.Option(help="Data for the runs: synthetic, cifar10, or a cifar-10-python.tar.gz."),
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option(help="Folder of Keras application weight files.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for Python, NumPy and TensorFlow.")] = None,
+    retries: Annotated[
+        int,
+        typer.Option(min=0, help="Extra tries for failures that are not the student's."),
+    ] = 2,
+    file_times: Annotated[
+        bool,
+        typer.Option(
+            "--file-times",
+            help="Take submission times from file modification times when neither the roster "
+            "nor the LMS archive gives them.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Grade everything again, ignoring the journal.")
+    ] = False,
+) -> None:
+    """Grade a whole class: reports per student, a dashboard, a gradebook. Resumable.
+
+    Run the same command again after an interruption: finished submissions are
+    not graded again.
+    """
+    from grader.batch.runner import BatchEvent, BatchOptions, run_batch
+
+    console = Console(stderr=True)
+    try:
+        if static and profile is not None:
+            raise UsageError("--static and --profile exclude each other")
+        if not source.exists():
+            raise UsageError(f"{source}: no such file or folder")
+        mode = "static" if static else (profile.value if profile else "full")
+        options = BatchOptions(
+            source=source,
+            out=out,
+            roster=roster,
+            rubric=rubric,
+            mode=mode,  # type: ignore[arg-type]
+            workers=workers,
+            retries=retries,
+            force=force,
+            bands=bands,
+            data=data,
+            weights=weights,
+            seed=seed,
+            file_times=file_times,
+        )
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "[green]{task.fields[done]} done[/] · [cyan]{task.fields[running]} running[/]"
+                " · [red]{task.fields[failed]} failed[/]"
+            ),
+            TimeElapsedColumn(),
+            _Eta(),
+            console=console,
+            transient=False,
+        )
+        task = progress.add_task(
+            "grading",
+            total=None,
+            done=0,
+            running=0,
+            failed=0,
+            started_at=time.monotonic(),
+            graded_now=0,
+        )
+
+        def on_event(e: BatchEvent) -> None:
+            progress.update(
+                task,
+                total=e.total,
+                completed=e.finished,
+                done=e.finished - e.failed,
+                running=e.running,
+                failed=e.failed,
+                graded_now=e.finished - e.skipped,
+            )
+
+        with progress:
+            summary = run_batch(options, on_event=on_event)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: run the same command again to resume")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except GraderError as exc:
+        console.print(f"[red]error:[/] {exc.message}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    rows = summary.results.rows
+    counts = {
+        s: sum(1 for r in rows if r.state == s)
+        for s in ("graded", "run-failed", "failed", "missing")
+    }
+    console.print(
+        f"{len(summary.intake.submissions)} submissions: {summary.graded_now} graded now, "
+        f"{summary.skipped} already done; {counts['graded']} graded, "
+        f"{counts['run-failed']} with failed runs, {counts['failed']} failed, "
+        f"{counts['missing']} missing; {len(summary.intake.problems)} intake problems"
+    )
+    console.print(f"dashboard: [bold]{summary.dashboard}[/]")
+    console.print(f"gradebook: {summary.files['gradebook']}")
+    if counts["failed"]:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``batch`` command to the ``grader`` application."""
+    app.command(name="batch")(batch)

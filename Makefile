@@ -15,8 +15,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[run,dev]'
 	touch $@
 
+# grade the bundled example submissions: execute each in the smoke profile on the
+# synthetic CIFAR-like data (no network), then write reports, dashboard and gradebook
 demo: setup
-	-$(BIN)/grader check submissions/
+	$(BIN)/grader batch submissions/ --roster submissions/roster.csv --profile smoke \
+		--workers 2 --out reports/demo
+	@echo "Open reports/demo/index.html (the class dashboard) in a browser."
 
 lint: setup
 	$(BIN)/ruff check grader tests bench

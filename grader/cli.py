@@ -74,6 +74,22 @@ def check(
             "--consultation/--no-consultation", help="Whether the consultation took place."
         ),
     ] = None,
+    run: Annotated[
+        bool,
+        typer.Option("--run", help="Execute the notebook first and grade what actually ran."),
+    ] = False,
+    profile: Annotated[
+        str,
+        typer.Option(help="With --run: smoke (capped epochs and data, about a minute) or full."),
+    ] = "smoke",
+    data: Annotated[
+        str | None,
+        typer.Option(help="With --run: synthetic, cifar10, or a cifar-10-python.tar.gz."),
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option(help="With --run: folder of Keras application weight files.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="With --run: seed for the run.")] = None,
 ) -> None:
     """Check notebooks from their stored outputs (about a second each, nothing is executed).
 
@@ -96,7 +112,23 @@ def check(
             if entry is None:
                 raise GraderError(f"student {student!r} is not in the roster {roster}")
             ctx = entry.context()
-        outcomes = check_paths(paths, rubric=rub, context=ctx, roster=ros if not student else None)
+        run_options = None
+        progress = None
+        if run:
+            from grader.execute import RunOptions
+
+            if profile not in ("smoke", "full"):
+                raise GraderError(f"unknown profile {profile!r} (smoke or full)")
+            run_options = RunOptions(profile=profile, data=data, weights=weights, seed=seed)
+            progress = _run_progress(Console(stderr=True))
+        outcomes = check_paths(
+            paths,
+            rubric=rub,
+            context=ctx,
+            roster=ros if not student else None,
+            run_options=run_options,
+            progress=progress,
+        )
         if not outcomes:
             raise GraderError("no notebooks (*.ipynb) found under " + ", ".join(map(str, paths)))
     single = len(outcomes) == 1 and len(paths) == 1 and paths[0].is_file()
@@ -132,6 +164,19 @@ def check(
         raise typer.Exit(EXIT_BAD_INPUT)
     ok = all(o.report and o.report.grade.requirements_met for o in outcomes)
     raise typer.Exit(EXIT_OK if ok else EXIT_UNMET)
+
+
+def _run_progress(console: Console) -> object:
+    """A progress printer for --run: cell n of N, the model and epoch being trained."""
+
+    def show(p: object) -> None:
+        phase = getattr(p, "phase", "")
+        if phase == "cell" and getattr(p, "cell_number", None):
+            console.print(f"[dim]cell {p.cell_number} of {p.code_cells}[/]")  # type: ignore[attr-defined]
+        elif phase == "epoch":
+            console.print(f"[dim]  {p.model or 'model'}: epoch {p.epoch}[/]")  # type: ignore[attr-defined]
+
+    return show
 
 
 @app.command()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.errors import GraderError, NotANotebookError, UsageError
-from grader.evidence import NotebookInfo
+from grader.evidence import Finding, NotebookInfo, Severity
 from grader.extract import extract_evidence
 from grader.grade import CheckReport, StudentContext
 from grader.intake import LoadedNotebook, load_notebook
@@ -16,6 +17,7 @@ from grader.rubric import Rubric, load_rubric
 
 __all__ = [
     "CheckOutcome",
+    "check_executed",
     "check_loaded",
     "check_notebook",
     "check_paths",
@@ -70,6 +72,37 @@ def check_notebook(
     return check_loaded(load_notebook(path), rubric or load_rubric(), context)
 
 
+def check_executed(
+    path: Path,
+    options: Any,
+    *,
+    rubric: Rubric | None = None,
+    context: StudentContext | None = None,
+    progress: Any = None,
+) -> CheckReport:
+    """Execute the notebook (``options``: :class:`grader.execute.RunOptions`), then grade
+    what actually ran. A run that fails is graded from what was captured before it."""
+    from grader.execute import run_notebook
+
+    load_notebook(path)  # refuse what is not a notebook before starting a kernel
+    result = run_notebook(path, options, progress=progress)
+    evidence = result.evidence
+    if evidence is None:
+        loaded = load_notebook(path)
+        evidence = extract_evidence(loaded.nb, notebook_info(loaded))
+    if result.failure is not None and not any(f.code == "run-failed" for f in evidence.findings):
+        evidence.findings.append(
+            Finding(
+                code="run-failed",
+                severity=Severity.error,
+                message=f"the run stopped: {result.failure.message}",
+                cell=result.failure.cell,
+            )
+        )
+    grade = (rubric or load_rubric()).grade(evidence, context)
+    return CheckReport(**evidence.model_dump(), grade=grade)
+
+
 @dataclass
 class CheckOutcome:
     """One notebook's result in a multi-notebook check: a report, or why it was refused."""
@@ -97,15 +130,24 @@ def check_paths(
     rubric: Rubric | None = None,
     context: StudentContext | None = None,
     roster: Roster | None = None,
+    run_options: Any = None,
+    progress: Any = None,
 ) -> list[CheckOutcome]:
-    """Grade every notebook under ``paths``; a bad file is an outcome with an error, never a crash."""
+    """Grade every notebook under ``paths``; a bad file is an outcome with an error, never a crash.
+
+    With ``run_options`` (:class:`grader.execute.RunOptions`) each notebook is executed first.
+    """
     rubric = rubric or load_rubric()
     outcomes = []
     for path in find_notebooks(paths):
+        ctx = _context_for(path, roster, context)
         try:
-            report = check_notebook(
-                path, rubric=rubric, context=_context_for(path, roster, context)
-            )
+            if run_options is not None:
+                report = check_executed(
+                    path, run_options, rubric=rubric, context=ctx, progress=progress
+                )
+            else:
+                report = check_notebook(path, rubric=rubric, context=ctx)
             outcomes.append(CheckOutcome(path, report=report))
         except NotANotebookError as exc:
             outcomes.append(CheckOutcome(path, error=exc))

@@ -2,7 +2,7 @@
 
 Regenerate after an intended change with
     GRADER_UPDATE_GOLDEN=1 pytest tests/test_submissions.py
-and review the diff of submissions/expected/.
+and review the diff of tests/golden/submissions/.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "submissions"
-EXPECTED = SUBMISSIONS / "expected"
-NOTEBOOKS = sorted(p for p in SUBMISSIONS.rglob("*.ipynb") if "expected" not in p.parts)
+EXPECTED = ROOT / "tests" / "golden" / "submissions"
+NOTEBOOKS = sorted(SUBMISSIONS.rglob("*.ipynb"))
 
 
 def _summary(path: Path) -> dict[str, Any]:

@@ -12,11 +12,12 @@ import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from grader.errors import NotANotebookError
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 __all__ = ["MAX_NOTEBOOK_BYTES", "LoadedNotebook", "load_notebook", "parse_notebook"]
 
@@ -31,7 +32,7 @@ class LoadedNotebook:
 
     path: str
     sha256: str
-    nb: nbformat.NotebookNode
+    nb: NotebookNode
     original_version: str
     normalised: list[str] = field(default_factory=list)
 
@@ -118,17 +119,23 @@ def parse_notebook(data: bytes, where: str = "<notebook>") -> LoadedNotebook:
     raw.setdefault("metadata", {})
     normalised: list[str] = []
     try:
-        with warnings.catch_warnings():
-            # nbformat warns about missing cell ids and similar; the intake repairs those
-            warnings.simplefilter("ignore")
-            nb = nbformat.reads(json.dumps(raw), as_version=4)
+        if major == 4:
+            # the common case, read without importing nbformat (the static check stays fast)
+            nb = _node(raw)
+        else:
+            import nbformat
+
+            with warnings.catch_warnings():
+                # nbformat warns about missing cell ids and similar; the intake repairs those
+                warnings.simplefilter("ignore")
+                nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as exc:  # nbformat raises several kinds on malformed structure
         raise NotANotebookError(
             f"{where}: notebook structure is broken ({_short(exc)})",
             path=where,
             reason="bad-structure",
         ) from exc
-    _repair_cells(nb, normalised)
+    _repair_cells(nb, normalised, where)
     _normalise_metadata(nb, normalised)
     return LoadedNotebook(
         path=where,
@@ -139,24 +146,61 @@ def parse_notebook(data: bytes, where: str = "<notebook>") -> LoadedNotebook:
     )
 
 
+class _Node(dict[str, Any]):
+    """A dict with attribute access, like ``nbformat.NotebookNode`` (which it stands in for)."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+def _node(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _Node((k, _node(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_node(v) for v in value]
+    return value
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
 
 
-def _repair_cells(nb: nbformat.NotebookNode, normalised: list[str]) -> None:
+def _repair_cells(nb: NotebookNode, normalised: list[str], where: str) -> None:
     cells = nb.get("cells")
     if not isinstance(cells, list):
-        raise NotANotebookError("notebook has no list of cells", reason="bad-structure")
+        raise NotANotebookError(
+            f"{where}: notebook structure is broken ('cells' is not a list)",
+            path=where,
+            reason="bad-structure",
+        )
     fixed = 0
-    for cell in cells:
+    needs_ids = (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5)
+    for index, cell in enumerate(cells):
         if not isinstance(cell, dict):
-            raise NotANotebookError("a cell is not an object", reason="bad-structure")
-        cell.setdefault("cell_type", "raw")
+            raise NotANotebookError(
+                f"{where}: notebook structure is broken (a cell is not an object)",
+                path=where,
+                reason="bad-structure",
+            )
+        if "cell_type" not in cell:
+            cell["cell_type"] = "raw"
+            fixed += 1
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = _Node()
+        if needs_ids and not isinstance(cell.get("id"), str):
+            cell["id"] = f"cell-{index}"
+            fixed += 1
         src = cell.get("source", "")
         if isinstance(src, list):
+            # how notebooks are stored on disk: a list of lines
             cell["source"] = "".join(str(s) for s in src)
-            fixed += 1
         elif not isinstance(src, str):
             cell["source"] = ""
             fixed += 1
@@ -181,16 +225,16 @@ def _fix_output(out: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _normalise_metadata(nb: nbformat.NotebookNode, normalised: list[str]) -> None:
-    meta = nb.setdefault("metadata", nbformat.NotebookNode())
+def _normalise_metadata(nb: NotebookNode, normalised: list[str]) -> None:
+    meta = nb.setdefault("metadata", _Node())
     ks = meta.get("kernelspec")
     if not isinstance(ks, dict) or not ks.get("name"):
-        meta["kernelspec"] = nbformat.NotebookNode(_DEFAULT_KERNELSPEC)
+        meta["kernelspec"] = _Node(_DEFAULT_KERNELSPEC)
         normalised.append("added kernelspec (python3)")
     else:
         ks.setdefault("language", "python")
         ks.setdefault("display_name", ks.get("name", "Python 3"))
     li = meta.get("language_info")
     if not isinstance(li, dict) or not li.get("name"):
-        meta["language_info"] = nbformat.NotebookNode({"name": "python"})
+        meta["language_info"] = _Node({"name": "python"})
         normalised.append("added language_info (python)")

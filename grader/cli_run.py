@@ -1,0 +1,204 @@
+"""Commands that execute notebooks: ``grader run`` and ``grader data``.
+
+A thin mapping of options to :func:`grader.execute.run_notebook` and the data
+store functions; :func:`register` adds them to the main application.
+
+Exit codes of ``grader run``: 0 the notebook ran to the end; 1 it failed
+(the failure is classified and reported); 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from grader.errors import GraderError
+
+if TYPE_CHECKING:
+    from grader.execute.models import Progress, RunResult
+
+__all__ = ["register"]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class ProfileName(StrEnum):
+    smoke = "smoke"
+    full = "full"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` and the ``data`` sub-commands to the grader application."""
+    app.command("run")(run)
+    data_app = typer.Typer(help="Prepare offline datasets for runs.", no_args_is_help=True)
+    data_app.command("cifar10")(data_cifar10)
+    data_app.command("synthetic")(data_synthetic)
+    app.add_typer(data_app, name="data")
+
+
+def run(
+    notebook: Annotated[Path, typer.Argument(help="The notebook to execute.")],
+    profile: Annotated[
+        ProfileName,
+        typer.Option(help="smoke: capped epochs and samples, about a minute; full: as written."),
+    ] = ProfileName.smoke,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="'synthetic', 'cifar10' (seeded with `grader data cifar10`), or a cifar-10-python.tar.gz "
+            "path. Default: CIFAR-10 when seeded, else synthetic (smoke only)."
+        ),
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option(help="Folder of Keras application weight files (ImageNet).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed Python, NumPy and TensorFlow.")] = None,
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            "--deterministic", help="TensorFlow deterministic ops (seed 0 unless --seed)."
+        ),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Run again even when cached.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor store the cache.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Copy the run's files into this folder.")] = None,
+    timeout_cell: Annotated[float | None, typer.Option(help="Seconds one cell may run.")] = 900.0,
+    timeout_run: Annotated[
+        float | None, typer.Option(help="Seconds the whole notebook may run.")
+    ] = 3600.0,
+    threads: Annotated[
+        int | None, typer.Option(help="TensorFlow/BLAS threads in the kernel.")
+    ] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option(help="Data store and cache (default $GRADER_HOME or ~/.cache/grader)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Execute a notebook with the capture prelude and report what it trained and measured."""
+    from grader.execute import RunOptions, run_notebook
+
+    console = Console(stderr=True)
+    try:
+        options = RunOptions(
+            profile=profile.value,
+            data=data,
+            weights=weights,
+            seed=seed,
+            deterministic=deterministic,
+            force=force,
+            cache=not no_cache,
+            out=out,
+            timeout_cell=timeout_cell,
+            timeout_run=timeout_run,
+            threads=threads,
+            home=home,
+        )
+        result = run_notebook(notebook, options, progress=None if as_json else _Printer(console))
+    except GraderError as exc:
+        console.print(f"[red]error:[/] {exc.message}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if as_json:
+        typer.echo(result.model_dump_json(indent=1, exclude={"capture"}))
+    else:
+        _summary(Console(), result)
+    raise typer.Exit(EXIT_OK if result.status == "ok" else EXIT_FAILED)
+
+
+class _Printer:
+    """Progress lines: cell n of N, then the model and epoch while it trains."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, p: Progress) -> None:
+        if p.phase == "cell":
+            self.console.print(f"[dim]{p.elapsed:7.1f}s[/]  {p.message} (cell {p.cell})")
+        elif p.phase == "epoch":
+            self.console.print(
+                f"[dim]{p.elapsed:7.1f}s[/]    {p.model}: epoch {p.epoch}/{p.epochs}"
+            )
+        elif p.phase in ("starting", "cached"):
+            self.console.print(f"[dim]{p.message}[/]")
+
+
+def _summary(console: Console, result: RunResult) -> None:
+    head = "[green]ran to the end[/]" if result.status == "ok" else "[red]failed[/]"
+    cached = " (from the cache)" if result.from_cache else ""
+    console.print(
+        f"[bold]{result.notebook}[/]: {head} in {result.wall_seconds:.1f} s, profile {result.profile}{cached}"
+    )
+    if result.failure is not None:
+        f = result.failure
+        console.print(f"[red]{f.kind.value}[/]: {f.message}")
+        if f.traceback:
+            console.print("\n".join(f.traceback[-5:]), style="dim", markup=False, highlight=False)
+    from rich.table import Table
+
+    ev = result.evidence
+    if ev is not None and ev.models:
+        table = Table(title="Models")
+        for col in ("id", "name", "kind", "base", "epochs", "test acc", "curves", "conf. matrix"):
+            table.add_column(col)
+        for m in ev.models:
+            table.add_row(
+                m.id,
+                m.name,
+                m.kind.value,
+                m.base or "",
+                "" if m.epochs is None else str(m.epochs),
+                "" if m.test_accuracy is None else f"{m.test_accuracy:.4f}",
+                "yes" if m.curves_shown else "no",
+                "yes" if m.confusion_matrix_shown else "no",
+            )
+        console.print(table)
+    if ev is not None:
+        for finding in ev.findings:
+            colour = {"error": "red", "warning": "yellow"}.get(finding.severity.value, "dim")
+            console.print(
+                f"[{colour}]{finding.severity.value}[/] {finding.code}: {finding.message}"
+            )
+    console.print(f"files: {result.files.folder}", soft_wrap=True, markup=False)
+
+
+def data_cifar10(
+    archive: Annotated[
+        Path, typer.Option(help="cifar-10-python.tar.gz (checked against its sha256).")
+    ],
+    home: Annotated[
+        Path | None, typer.Option(help="Data store (default $GRADER_HOME or ~/.cache/grader).")
+    ] = None,
+) -> None:
+    """Check the CIFAR-10 archive and seed it into the data store for every later run."""
+    from grader.execute.data import seed_cifar10_archive
+    from grader.execute.runner import default_home
+
+    console = Console(stderr=True)
+    try:
+        spec = seed_cifar10_archive(archive, (home or default_home()).expanduser())
+    except GraderError as exc:
+        console.print(f"[red]error:[/] {exc.message}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(json.dumps(spec.model_dump(), indent=1))
+
+
+def data_synthetic(
+    train: Annotated[int, typer.Option(help="Training images.")] = 50000,
+    test: Annotated[int, typer.Option(help="Test images.")] = 10000,
+    home: Annotated[
+        Path | None, typer.Option(help="Data store (default $GRADER_HOME or ~/.cache/grader).")
+    ] = None,
+) -> None:
+    """Generate (once) the synthetic CIFAR-like dataset used by smoke runs without CIFAR-10."""
+    from grader.execute.data import ensure_synthetic
+    from grader.execute.runner import default_home
+
+    spec = ensure_synthetic((home or default_home()).expanduser(), train, test)
+    typer.echo(json.dumps(spec.model_dump(), indent=1))

@@ -1,0 +1,42 @@
+"""Execution: run a notebook for real, capture what it trains and measures, merge that into evidence.
+
+The public surface is :func:`run_notebook` with :class:`RunOptions` and
+:class:`RunResult`. Importing this package is cheap: papermill, nbclient and
+numpy are imported only when a run starts, and TensorFlow only ever inside
+the notebook's own kernel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "FailureKind",
+    "Progress",
+    "RunFailure",
+    "RunOptions",
+    "RunResult",
+    "run_notebook",
+]
+
+if TYPE_CHECKING:
+    from grader.execute.models import FailureKind, Progress, RunFailure, RunOptions, RunResult
+    from grader.execute.runner import run_notebook
+
+_LAZY = {
+    "FailureKind": "grader.execute.models",
+    "Progress": "grader.execute.models",
+    "RunFailure": "grader.execute.models",
+    "RunOptions": "grader.execute.models",
+    "RunResult": "grader.execute.models",
+    "run_notebook": "grader.execute.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(name)
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,777 @@
+"""Runtime capture + static evidence -> merged evidence, and what the run found.
+
+Pure functions: the runner hands in the validated capture, the static
+evidence of the executed notebook (and of the submitted file, for the claimed
+vs. reproduced comparison) and a map from kernel execution counts to cell
+indices; they return :class:`grader.evidence.Evidence` with ``source="merged"``.
+
+Runtime facts win over facts read from outputs: the architecture (kind, base,
+parameters), the per-epoch history, epochs, fit time, learning rate, test
+accuracy from ``evaluate`` on held-out data, and confusion matrices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict
+
+from grader.evidence import (
+    Confusion,
+    DataFacts,
+    Evidence,
+    Finding,
+    Framework,
+    Method,
+    ModelKind,
+    ModelRun,
+    NotebookInfo,
+    Provenance,
+    Severity,
+)
+from grader.execute.capture import (
+    AccuracyEvent,
+    ApplicationEvent,
+    Architecture,
+    CaptureRecord,
+    ConfusionEvent,
+    DataLoadEvent,
+    EvaluateEvent,
+    FigureEvent,
+    FitRecord,
+    NetworkEvent,
+    PredictEvent,
+)
+
+__all__ = [
+    "MergeContext",
+    "Stage",
+    "classify_architecture",
+    "merge_evidence",
+    "reproducibility_findings",
+    "runtime_stages",
+]
+
+_HISTORY_NAMES = {"acc": "accuracy", "val_acc": "val_accuracy"}
+_SEPARABLE = (
+    "SeparableConv2D",
+    "SeparableConv1D",
+    "DepthwiseConv2D",
+    "DepthwiseConv1D",
+    "SeparableConvolution2D",
+)
+_RESIDUAL = ("Add", "add")
+_CONV = ("Conv2D", "Conv1D", "Conv3D", "Convolution2D")
+
+
+class MergeContext(BaseModel):
+    """What the runner knows about the run that the capture does not say."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str
+    data_kind: str | None = None  # cifar10 / synthetic / None (nothing served)
+    repro_tolerance: float = 0.05
+    failed: bool = False
+    failure_message: str | None = None
+    failure_cell: int | None = None
+
+
+@dataclass
+class Stage:
+    """Consecutive fits of one model object with one setup: one evidence entry."""
+
+    model_key: str
+    fits: list[FitRecord]
+    cells: list[int] = field(default_factory=list)
+    continues: int | None = None  # index of the stage this one continues
+    changes: list[str] = field(default_factory=list)
+    id: str = ""  # the merged evidence id, assigned during the merge
+
+    @property
+    def last(self) -> FitRecord:
+        return self.fits[-1]
+
+    def architecture(self) -> Architecture | None:
+        for fit in reversed(self.fits):
+            if fit.architecture is not None:
+                return fit.architecture
+        return None
+
+    def history(self) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        for fit in self.fits:
+            run = max((len(v) for v in fit.history.values()), default=0)
+            names = _history_names(list(fit.history))
+            for key, values in fit.history.items():
+                name = names[key]
+                series = out.setdefault(name, [])
+                padded = list(values) + [None] * (run - len(values))
+                series.extend(float("nan") if v is None else float(v) for v in padded)
+        return out
+
+    def epochs_run(self) -> int:
+        return sum(f.epochs_run for f in self.fits)
+
+
+def _history_names(keys: list[str]) -> dict[str, str]:
+    """Keras log names -> the evidence's names (loss, accuracy, val_loss, val_accuracy).
+
+    ``acc``/``val_acc`` (Keras 2) and a single ``*_accuracy`` metric such as
+    ``sparse_categorical_accuracy`` become ``accuracy``; other names are kept.
+    """
+    out = {k: _HISTORY_NAMES.get(k, k) for k in keys}
+    for prefix in ("", "val_"):
+        if f"{prefix}accuracy" in out.values():
+            continue
+        candidates = [
+            k
+            for k in keys
+            if k.startswith(prefix)
+            and (prefix or not k.startswith("val_"))
+            and k.endswith("accuracy")
+            and "top_k" not in k
+        ]
+        if len(candidates) == 1:
+            out[candidates[0]] = f"{prefix}accuracy"
+    return out
+
+
+def _signature(fit: FitRecord) -> tuple[object, ...]:
+    opt = fit.optimizer
+    arch = fit.architecture
+    return (
+        opt.id if opt else None,
+        round(opt.learning_rate, 12) if opt and opt.learning_rate is not None else None,
+        arch.params_trainable if arch else None,
+        tuple(sorted(fit.callbacks)),
+    )
+
+
+def _describe_change(old: FitRecord, new: FitRecord) -> list[str]:
+    changes = []
+    o_arch, n_arch = old.architecture, new.architecture
+    if o_arch and n_arch and o_arch.params_trainable != n_arch.params_trainable:
+        changes.append(
+            f"trainable parameters {o_arch.params_trainable:,} -> {n_arch.params_trainable:,}"
+        )
+    o_lr = old.optimizer.learning_rate if old.optimizer else None
+    n_lr = new.optimizer.learning_rate if new.optimizer else None
+    if o_lr is not None and n_lr is not None and abs(o_lr - n_lr) > 1e-12:
+        changes.append(f"learning rate {o_lr:g} -> {n_lr:g}")
+    if (old.optimizer and new.optimizer and old.optimizer.id != new.optimizer.id) and not changes:
+        changes.append("recompiled")
+    if sorted(old.callbacks) != sorted(new.callbacks):
+        changes.append(f"callbacks {old.callbacks or '[]'} -> {new.callbacks or '[]'}")
+    return changes
+
+
+def runtime_stages(
+    fits: Iterable[FitRecord], cell_of: Callable[[int | None], int | None]
+) -> list[Stage]:
+    """Group fit records into training stages, the way the static extractor does."""
+    stages: list[Stage] = []
+    latest: dict[str, int] = {}
+    for fit in fits:
+        cell = cell_of(fit.cell)
+        prev_index = latest.get(fit.model_key)
+        prev = stages[prev_index] if prev_index is not None else None
+        if prev is not None and _signature(prev.last) == _signature(fit):
+            prev.fits.append(fit)
+            if cell is not None and cell not in prev.cells:
+                prev.cells.append(cell)
+            continue
+        stage = Stage(model_key=fit.model_key, fits=[fit], cells=[cell] if cell is not None else [])
+        if prev is not None:
+            stage.continues = prev_index
+            stage.changes = _describe_change(prev.last, fit)
+        latest[fit.model_key] = len(stages)
+        stages.append(stage)
+    return stages
+
+
+def classify_architecture(
+    arch: Architecture | None, previously_frozen: bool
+) -> tuple[ModelKind | None, list[str], str | None, str | None]:
+    """(kind, reasons, base, weights) of a recorded architecture; kind None when unknown."""
+    if arch is None:
+        return None, [], None, None
+    uses = arch.application_uses()
+    if uses:
+        app = uses[0]
+        base = app.application
+        if app.weights is None:
+            return (
+                ModelKind.other,
+                [f"{base} architecture without pretrained weights (runtime)"],
+                base,
+                "none",
+            )
+        weights = app.weights
+        if app.fallback:
+            weights = f"{app.weights} requested; missing, random initialisation used (smoke)"
+        trainable = app.params_trainable or 0
+        total = app.params or 0
+        if trainable == 0:
+            return (
+                ModelKind.transfer_frozen,
+                [f"pretrained {base} base frozen at run time (0 trainable parameters)"],
+                base,
+                weights,
+            )
+        if total and trainable < total * 0.98 and not previously_frozen:
+            reason = f"part of the pretrained {base} base trainable ({trainable:,} of {total:,} parameters)"
+        elif previously_frozen:
+            reason = f"pretrained {base} base unfrozen after a frozen stage ({trainable:,} trainable parameters)"
+        else:
+            reason = (
+                f"pretrained {base} base trained (never frozen; {trainable:,} trainable parameters)"
+            )
+        return ModelKind.fine_tuned, [reason], base, weights
+    counts = dict(arch.own_layer_counts or arch.layer_counts)
+    separable = sum(counts.get(n, 0) for n in _SEPARABLE)
+    residual = sum(counts.get(n, 0) for n in _RESIDUAL) + sum(
+        arch.op_counts.get(n, 0) for n in _RESIDUAL
+    )
+    convs = sum(v for k, v in counts.items() if "Conv" in k)
+    if separable:
+        reasons = [f"separable/depthwise convolutions ({separable} layers, runtime)"]
+        if residual:
+            reasons.append(f"with residual links ({residual} additions)")
+        return ModelKind.custom_xception, reasons, None, None
+    if residual:
+        return (
+            ModelKind.custom_residual,
+            [f"skip connections ({residual} additions, runtime)"],
+            None,
+            None,
+        )
+    if convs:
+        return (
+            ModelKind.scratch_cnn,
+            [f"plain convolution stack ({convs} conv layers, runtime)"],
+            None,
+            None,
+        )
+    if counts:
+        return ModelKind.other, ["no convolutional layers (runtime)"], None, None
+    return None, [], None, None
+
+
+# ------------------------------------------------------------------ linking
+
+
+def _finding(
+    code: str, severity: Severity, message: str, cell: int | None = None, model: str | None = None
+) -> Finding:
+    return Finding(code=code, severity=severity, message=message, cell=cell, model=model)
+
+
+def _prov(cell: int | None, detail: str, confidence: float = 0.95) -> Provenance:
+    return Provenance(cell=cell, method=Method.runtime, confidence=confidence, detail=detail[:160])
+
+
+def _hashes(capture: CaptureRecord, fid: str | None) -> set[str]:
+    if fid is None:
+        return set()
+    fp = capture.fingerprints.get(fid)
+    return set(fp.hashes) if fp else set()
+
+
+@dataclass
+class _StageFacts:
+    stage: Stage
+    train_fps: set[str] = field(default_factory=set)
+    val_fps: set[str] = field(default_factory=set)
+    evaluates: list[tuple[EvaluateEvent, str]] = field(default_factory=list)  # (event, role)
+    scores: list[AccuracyEvent] = field(default_factory=list)
+    confusions: list[ConfusionEvent] = field(default_factory=list)
+    curves_cell: int | None = None
+    cm_shown_cell: int | None = None
+
+
+def _role(capture: CaptureRecord, ev: EvaluateEvent, facts: _StageFacts) -> str:
+    fid = ev.data.fingerprint if ev.data else None
+    if fid is None:
+        return "unknown"
+    if fid in facts.train_fps:
+        return "train"
+    if fid in facts.val_fps:
+        return "validation"
+    hashes = _hashes(capture, fid)
+    if hashes:
+        train = (
+            set().union(*(_hashes(capture, f) for f in facts.train_fps))
+            if facts.train_fps
+            else set()
+        )
+        if len(hashes & train) > 0.5 * len(hashes):
+            return "train"
+        val = set().union(*(_hashes(capture, f) for f in facts.val_fps)) if facts.val_fps else set()
+        if len(hashes & val) > 0.5 * len(hashes):
+            return "validation"
+    return "test"
+
+
+def _link_stages(
+    capture: CaptureRecord, stages: list[Stage], cell_of: Callable[[int | None], int | None]
+) -> list[_StageFacts]:
+    facts = [_StageFacts(stage=s) for s in stages]
+    by_fit: dict[str, _StageFacts] = {}
+    by_model: dict[str, list[_StageFacts]] = {}
+    for f in facts:
+        for fit in f.stage.fits:
+            by_fit[fit.id] = f
+        by_model.setdefault(f.stage.model_key, []).append(f)
+    # training data seen by a model up to each stage
+    for model_facts in by_model.values():
+        seen_train: set[str] = set()
+        seen_val: set[str] = set()
+        for f in model_facts:
+            for fit in f.stage.fits:
+                if fit.train and fit.train.fingerprint:
+                    seen_train.add(fit.train.fingerprint)
+                if fit.validation and fit.validation.fingerprint:
+                    seen_val.add(fit.validation.fingerprint)
+            f.train_fps = set(seen_train)
+            f.val_fps = set(seen_val)
+
+    pred_owner: dict[str, _StageFacts] = {}
+    last_predict: _StageFacts | None = None
+    last_cm: tuple[ConfusionEvent, _StageFacts] | None = None
+    for ev in capture.events:
+        if isinstance(ev, EvaluateEvent) and ev.fit in by_fit:
+            owner = by_fit[ev.fit]
+            owner.evaluates.append((ev, _role(capture, ev, owner)))
+        elif isinstance(ev, PredictEvent) and ev.fit in by_fit:
+            owner = by_fit[ev.fit]
+            for h in ev.label_hashes:
+                pred_owner[h] = owner
+            last_predict = owner
+        elif isinstance(ev, AccuracyEvent):
+            owner_or_none = pred_owner.get(ev.pred_hash or "")
+            if owner_or_none is not None:
+                owner_or_none.scores.append(ev)
+        elif isinstance(ev, ConfusionEvent):
+            owner_or_none = pred_owner.get(ev.pred_hash or "") if ev.pred_hash else None
+            if (
+                owner_or_none is None
+                and ev.source == "sklearn-display"
+                and last_cm is not None
+                and last_cm[0].matrix == ev.matrix
+            ):
+                owner_or_none = last_cm[1]
+            if owner_or_none is None:
+                owner_or_none = last_predict
+            if owner_or_none is None:
+                continue
+            if ev.source == "sklearn-display":
+                owner_or_none.cm_shown_cell = cell_of(ev.cell)
+                same = [c for c in owner_or_none.confusions if c.matrix == ev.matrix]
+                if same:
+                    if ev.labels and not same[-1].labels:
+                        same[-1].labels = ev.labels
+                    continue
+            owner_or_none.confusions.append(ev)
+            last_cm = (ev, owner_or_none)
+        elif isinstance(ev, FigureEvent):
+            _link_figure(ev, facts, cell_of)
+    return facts
+
+
+def _close(a: list[float | None], b: list[float]) -> bool:
+    if not a or len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if x is None or y != y:
+            return False
+        if abs(x - y) > 1e-6 * max(1.0, abs(y)):
+            return False
+    return True
+
+
+def _link_figure(
+    ev: FigureEvent, facts: list[_StageFacts], cell_of: Callable[[int | None], int | None]
+) -> None:
+    cell = cell_of(ev.cell)
+    for ax in ev.figure.axes:
+        for line in ax.lines:
+            if len(line.y) < 1:
+                continue
+            for f in facts:
+                for fit in f.stage.fits:
+                    if any(
+                        _close(line.y, [v if v is not None else float("nan") for v in vs])
+                        for vs in fit.history.values()
+                    ):
+                        f.curves_cell = cell if f.curves_cell is None else f.curves_cell
+        for arr in list(ax.images) + list(ax.meshes):
+            if not arr.values:
+                continue
+            for f in facts:
+                for cm in f.confusions:
+                    if cm.matrix and _same_matrix(cm.matrix, arr.values):
+                        f.cm_shown_cell = cell if f.cm_shown_cell is None else f.cm_shown_cell
+
+
+def _same_matrix(a: list[list[float]], b: list[list[float | None]]) -> bool:
+    if len(a) != len(b):
+        return False
+    for ra, rb in zip(a, b, strict=True):
+        if len(ra) != len(rb):
+            return False
+        for x, y in zip(ra, rb, strict=True):
+            if y is None or abs(x - y) > 1e-6 * max(1.0, abs(x)):
+                return False
+    return True
+
+
+# -------------------------------------------------------------------- merge
+
+
+def _match_static(static: list[ModelRun], stages: list[Stage]) -> dict[int, ModelRun]:
+    """stage index -> the static entry it corresponds to (by fit cells, in order)."""
+    taken: set[str] = set()
+    out: dict[int, ModelRun] = {}
+    for i, stage in enumerate(stages):
+        for run in static:
+            if run.id in taken or run.framework != Framework.keras:
+                continue
+            if set(run.fit_cells) & set(stage.cells):
+                out[i] = run
+                taken.add(run.id)
+                break
+    return out
+
+
+def merge_evidence(
+    static: Evidence | None,
+    capture: CaptureRecord,
+    info: NotebookInfo,
+    cell_of: Callable[[int | None], int | None],
+    context: MergeContext,
+    original: Evidence | None = None,
+) -> Evidence:
+    """The executed notebook's static evidence with the runtime capture merged in."""
+    base = (
+        static.model_copy(deep=True)
+        if static is not None
+        else Evidence(
+            notebook=info, framework=Framework.keras if capture.fits else Framework.unknown
+        )
+    )
+    stages = runtime_stages(capture.fits, cell_of)
+    facts = _link_stages(capture, stages, cell_of)
+    matched = _match_static(base.models, stages)
+    models = list(base.models)
+    next_id = 1 + max((int(m.id[1:]) for m in models if m.id[1:].isdigit()), default=0)
+    frozen_before: dict[str, bool] = {}
+    findings: list[Finding] = list(base.findings)
+
+    for i, f in enumerate(facts):
+        stage = f.stage
+        arch = stage.architecture()
+        prev_frozen = frozen_before.get(stage.model_key, False)
+        kind, reasons, app_base, weights = classify_architecture(arch, prev_frozen)
+        if kind == ModelKind.transfer_frozen:
+            frozen_before[stage.model_key] = True
+        run = matched.get(i)
+        first_cell = stage.cells[0] if stage.cells else None
+        if run is None:
+            run = ModelRun(
+                id=f"m{next_id}",
+                name=stage.fits[0].model_name or f"model in cell {first_cell}",
+                kind=kind or ModelKind.other,
+                claimed_kind=None,
+                base=None,
+                weights=None,
+                continues=None,
+                epochs=None,
+                fit_seconds=None,
+                test_accuracy=None,
+                provenance=_prov(first_cell, f"{stage.fits[0].model_name}.fit(...) at run time"),
+            )
+            next_id += 1
+            models.append(run)
+        stage.id = run.id
+        _apply_stage(run, f, stages, kind, reasons, app_base, weights, cell_of)
+    for f in facts:
+        if f.stage.continues is not None:
+            parent = stages[f.stage.continues]
+            run = next(m for m in models if m.id == f.stage.id)
+            run.continues = parent.id
+            if not run.stage_change:
+                run.stage_change = list(f.stage.changes)
+
+    base.models = models
+    base.source = "merged" if static is not None else "runtime"
+    if capture.fits and base.framework == Framework.unknown:
+        base.framework = Framework.keras
+    base.has_curves = base.has_curves or any(m.curves_shown for m in models)
+    base.has_confusion_matrix = base.has_confusion_matrix or any(
+        m.confusion_matrix_shown for m in models
+    )
+    base.data = _data_facts(base.data, capture, facts, context)
+    findings.extend(_runtime_findings(capture, facts, context, cell_of))
+    if original is not None:
+        findings.extend(reproducibility_findings(original, base, context))
+    base.findings = findings
+    return base
+
+
+def _apply_stage(
+    run: ModelRun,
+    f: _StageFacts,
+    stages: list[Stage],
+    kind: ModelKind | None,
+    reasons: list[str],
+    app_base: str | None,
+    weights: str | None,
+    cell_of: Callable[[int | None], int | None],
+) -> None:
+    stage = f.stage
+    arch = stage.architecture()
+    first_cell = stage.cells[0] if stage.cells else None
+    if kind is not None:
+        if run.kind != kind:
+            reasons = reasons + [f"static reading said {run.kind.value}"]
+        run.kind = kind
+        run.kind_reasons = reasons
+    if app_base:
+        run.base = app_base
+        run.weights = weights
+    history = stage.history()
+    if history:
+        run.history = history
+    run.epochs = stage.epochs_run() or run.epochs
+    planned = [fit.epochs_requested for fit in stage.fits if fit.epochs_requested is not None]
+    if planned:
+        run.epochs_planned = sum(planned)
+    for cell in stage.cells:
+        if cell not in run.fit_cells:
+            run.fit_cells.append(cell)
+    seconds = [fit.seconds for fit in stage.fits if fit.seconds is not None]
+    if seconds:
+        run.fit_seconds = round(sum(seconds), 3)
+    last_opt = stage.last.optimizer
+    if last_opt and last_opt.learning_rate is not None:
+        run.learning_rate = last_opt.learning_rate
+    if arch is not None:
+        run.params_total = arch.params_total
+        run.params_trainable = arch.params_trainable
+    run.provenance = _prov(first_cell, f"{stage.fits[0].model_name}.fit(...) captured at run time")
+
+    tests = [
+        (ev, role)
+        for ev, role in f.evaluates
+        if role in ("test", "unknown") and ev.accuracy() is not None
+    ]
+    if tests:
+        ev, role = tests[-1]
+        run.test_accuracy = ev.accuracy()
+        run.test_loss = ev.loss()
+        run.test_accuracy_provenance = _prov(
+            cell_of(ev.cell),
+            f"{ev.model_name}.evaluate(...) on {ev.data.n if ev.data else '?'} held-out samples",
+            0.95 if role == "test" else 0.8,
+        )
+    elif f.scores and f.scores[-1].value is not None:
+        score = f.scores[-1]
+        run.test_accuracy = score.value
+        run.test_accuracy_provenance = _prov(
+            cell_of(score.cell), "accuracy_score on the model's predictions", 0.85
+        )
+    if f.confusions:
+        cm = f.confusions[-1]
+        matrix = cm.int_matrix()
+        run.confusion = Confusion(
+            matrix=matrix,
+            labels=[str(x) for x in cm.labels]
+            if cm.labels
+            else (run.confusion.labels if run.confusion else None),
+            provenance=_prov(cell_of(cm.cell), f"confusion matrix from {cm.source}"),
+        )
+        if f.cm_shown_cell is not None or any(c.source == "sklearn-display" for c in f.confusions):
+            run.confusion_matrix_shown = True
+    if f.curves_cell is not None and not run.curves_shown:
+        run.curves_shown = True
+        run.curves_provenance = _prov(
+            f.curves_cell, "a figure plots this model's per-epoch history"
+        )
+
+
+def _data_facts(
+    data: DataFacts, capture: CaptureRecord, facts: list[_StageFacts], context: MergeContext
+) -> DataFacts:
+    out = data.model_copy(deep=True)
+    loads = [e for e in capture.of_type(DataLoadEvent) if e.served]
+    if loads:
+        out.dataset = loads[0].served
+    fits = [f.stage.fits[0] for f in facts]
+    if fits and fits[0].train:
+        first = fits[0]
+        train = first.train
+        if train is not None and train.n is not None:
+            out.train_size = train.n
+        if train is not None and train.label_counts:
+            out.n_classes = len(train.label_counts)
+        if first.validation is not None and first.validation.n is not None:
+            out.val_size = first.validation.n
+        out.provenance = _prov(None, "data passed to the first fit at run time")
+    for f in facts:
+        tests = [ev for ev, role in f.evaluates if role == "test" and ev.data and ev.data.n]
+        if tests and tests[0].data is not None:
+            out.test_size = tests[0].data.n
+            break
+    return out
+
+
+def _runtime_findings(
+    capture: CaptureRecord,
+    facts: list[_StageFacts],
+    context: MergeContext,
+    cell_of: Callable[[int | None], int | None],
+) -> list[Finding]:
+    out: list[Finding] = []
+    if context.failed:
+        out.append(
+            _finding(
+                code="run-failed",
+                severity=Severity.error,
+                message=context.failure_message or "the notebook did not run to the end",
+                cell=context.failure_cell,
+            )
+        )
+    if context.profile == "smoke" and capture.fits:
+        out.append(
+            _finding(
+                code="smoke-profile",
+                severity=Severity.info,
+                message="smoke run: epochs and samples were capped, so its accuracies only show "
+                "that the notebook runs and what it reports, not how well the models learn",
+            )
+        )
+    if context.data_kind == "synthetic" and any(e.served for e in capture.of_type(DataLoadEvent)):
+        out.append(
+            _finding(
+                code="synthetic-data",
+                severity=Severity.warning,
+                message="this run served the synthetic CIFAR-like dataset to cifar10.load_data(), "
+                "not CIFAR-10: its accuracies cannot be compared with the notebook's",
+            )
+        )
+    for app in capture.of_type(ApplicationEvent):
+        if app.fallback:
+            out.append(
+                _finding(
+                    code="weights-fallback",
+                    severity=Severity.warning,
+                    message=f"PRETRAINED WEIGHTS MISSING: {app.application}(weights={app.weights!r}) "
+                    f"ran with random initialisation because {app.fallback}. Its results say "
+                    "nothing about transfer learning.",
+                    cell=cell_of(app.cell),
+                )
+            )
+    urls = sorted({e.url for e in capture.of_type(NetworkEvent)})
+    if urls:
+        out.append(
+            _finding(
+                code="network-blocked",
+                severity=Severity.warning,
+                message=f"downloads refused (grading runs offline): {', '.join(urls[:5])}"
+                + (f" and {len(urls) - 5} more" if len(urls) > 5 else ""),
+            )
+        )
+    for f in facts:
+        train = (
+            set().union(*(_hashes(capture, fid) for fid in f.train_fps)) if f.train_fps else set()
+        )
+        if not train:
+            continue
+        for ev, role in f.evaluates:
+            if role != "test" or not ev.data or not ev.data.fingerprint:
+                continue
+            test = _hashes(capture, ev.data.fingerprint)
+            common = len(test & train)
+            if common:
+                out.append(
+                    _finding(
+                        code="train-test-overlap",
+                        severity=Severity.warning,
+                        message=f"{common} of the {len(test)} samples {ev.model_name} is evaluated on "
+                        "were also in its training data",
+                        cell=cell_of(ev.cell),
+                        model=f.stage.id or None,
+                    )
+                )
+                break
+    if capture.rejected:
+        out.append(
+            _finding(
+                code="capture-rejected",
+                severity=Severity.info,
+                message=f"{len(capture.rejected)} capture records were invalid and ignored "
+                f"(first: {capture.rejected[0]})",
+            )
+        )
+    return out
+
+
+def reproducibility_findings(
+    original: Evidence, merged: Evidence, context: MergeContext
+) -> list[Finding]:
+    """Compare the test accuracy each model claimed in the submitted outputs with the re-run."""
+    claimed = [m for m in original.models if m.test_accuracy is not None]
+    if not claimed:
+        return []
+    if context.profile != "full" or context.data_kind != "cifar10":
+        why = "smoke profile" if context.profile != "full" else "not run on CIFAR-10"
+        return [
+            _finding(
+                code="reproducibility",
+                severity=Severity.info,
+                message=f"claimed test accuracies not compared with the re-run ({why})",
+            )
+        ]
+    out: list[Finding] = []
+    tol = context.repro_tolerance
+    taken: set[str] = set()
+    for claim in claimed:
+        match = None
+        for m in merged.models:
+            if m.id in taken or m.test_accuracy is None:
+                continue
+            if set(m.fit_cells) & set(claim.fit_cells) or (
+                not claim.fit_cells and m.name == claim.name
+            ):
+                match = m
+                break
+        if match is None or match.test_accuracy is None or claim.test_accuracy is None:
+            out.append(
+                _finding(
+                    code="reproducibility",
+                    severity=Severity.warning,
+                    message=f"{claim.name}: the notebook claims test accuracy {claim.test_accuracy:.4f}, "
+                    "but the re-run measured none for it",
+                    model=claim.id,
+                )
+            )
+            continue
+        taken.add(match.id)
+        diff = match.test_accuracy - claim.test_accuracy
+        ok = abs(diff) <= tol
+        out.append(
+            _finding(
+                code="reproducibility",
+                severity=Severity.info if ok else Severity.warning,
+                message=f"{match.name}: claimed test accuracy {claim.test_accuracy:.4f}, re-run "
+                f"{match.test_accuracy:.4f} (difference {diff:+.4f}, tolerance ±{tol:.2f}): "
+                + ("reproduced" if ok else "NOT reproduced"),
+                cell=match.test_accuracy_provenance.cell
+                if match.test_accuracy_provenance
+                else None,
+                model=match.id,
+            )
+        )
+    return out

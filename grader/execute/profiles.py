@@ -1,0 +1,71 @@
+"""Run profiles: ``full`` runs the notebook as written, ``smoke`` caps the work.
+
+A profile is plain data handed to the capture prelude (as JSON) and recorded
+in the manifest and the cache key. Adding a profile is adding an entry to
+:data:`PROFILES`.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from grader.errors import UsageError
+
+__all__ = ["PROFILES", "Profile", "get_profile"]
+
+
+class Profile(BaseModel):
+    """Limits applied inside the kernel; ``None`` means no limit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    max_epochs: int | None = Field(default=None, description="epochs per fit call")
+    train_samples: int | None = Field(default=None, description="array samples reaching fit")
+    val_samples: int | None = Field(default=None, description="array samples in validation_data")
+    eval_samples: int | None = Field(default=None, description="array samples reaching evaluate")
+    predict_samples: int | None = Field(
+        default=None,
+        description="samples predicted; the rest of the rows repeat them (shapes kept)",
+    )
+    max_steps: int | None = Field(
+        default=None, description="batches per epoch for datasets/generators"
+    )
+    weights_fallback: bool = Field(
+        default=False, description="missing pretrained weights -> random initialisation (recorded)"
+    )
+    synthetic_fallback: bool = Field(
+        default=False,
+        description="no CIFAR-10 in the store -> serve the synthetic dataset (recorded)",
+    )
+
+
+PROFILES: dict[str, Profile] = {
+    "full": Profile(name="full", description="the notebook as written"),
+    "smoke": Profile(
+        name="smoke",
+        description="2 epochs, a few hundred samples per fit: does everything run and get found?",
+        max_epochs=2,
+        train_samples=512,
+        val_samples=256,
+        eval_samples=1000,
+        predict_samples=2000,
+        max_steps=16,
+        weights_fallback=True,
+        synthetic_fallback=True,
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, PROFILES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageError(
+            f"unknown profile {name!r}{hint}; choose one of: {', '.join(PROFILES)}"
+        ) from None

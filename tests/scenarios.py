@@ -492,3 +492,75 @@ SCENARIOS: dict[str, Callable[[], tuple[Any, Expected]]] = {
     "no_outputs": no_outputs,
     "misleading_heading": misleading_heading,
 }
+
+
+def classic_score_and_table() -> tuple[Any, Expected]:
+    """`score[1]` prints, accuracy_score as a bare value, an HTML comparison table in a later cell."""
+    nb = NB()
+    nb.code(LOAD, stream(""))
+    nb.code(SUBSET, stream(""))
+    nb.md("## Baseline CNN")
+    nb.code(
+        """cnn_model = keras.Sequential([layers.Input((32, 32, 3)), layers.Conv2D(32, 3, activation='relu'),
+    layers.MaxPooling2D(), layers.Flatten(), layers.Dense(3, activation='softmax')])
+cnn_model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+cnn_hist = cnn_model.fit(x_train, y_train, epochs=3, validation_data=(x_val, y_val))
+score = cnn_model.evaluate(x_test, y_test, verbose=0)
+print('Test loss:', score[0])
+print('Test accuracy:', score[1])""",
+        stream(keras3_fit(curve(3, 0.40, 0.60))),
+        stream("Test loss: 0.8345\nTest accuracy: 0.6021000146865845\n"),
+    )
+    nb.md("## ResNet-like")
+    nb.code(
+        """inp = keras.Input((32, 32, 3))
+x = layers.Conv2D(32, 3, padding='same')(inp)
+y = layers.Conv2D(32, 3, padding='same', activation='relu')(x)
+x = layers.add([x, y])
+x = layers.GlobalAveragePooling2D()(x)
+resnet_model = keras.Model(inp, layers.Dense(3, activation='softmax')(x))
+resnet_model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+resnet_hist = resnet_model.fit(x_train, y_train, epochs=3, validation_data=(x_val, y_val))""",
+        stream(keras3_fit(curve(3, 0.42, 0.64))),
+    )
+    nb.code(
+        """from sklearn.metrics import accuracy_score
+y_pred = resnet_model.predict(x_test).argmax(axis=1)
+accuracy_score(y_test, y_pred)""",
+        stream("\x1b[1m32/32\x1b[0m " + "━" * 20 + " \x1b[1m0s\x1b[0m 4ms/step\n"),
+        result("0.6333"),
+    )
+    nb.md("## MobileNetV2 transfer learning")
+    nb.code(
+        """base = keras.applications.MobileNetV2(include_top=False, weights='imagenet', input_shape=(96, 96, 3))
+base.trainable = False
+mobilenet_model = keras.Sequential([layers.Input((32, 32, 3)), layers.Resizing(96, 96), base,
+    layers.GlobalAveragePooling2D(), layers.Dense(3, activation='softmax')])
+mobilenet_model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+mobilenet_hist = mobilenet_model.fit(x_train, y_train, epochs=2, validation_data=(x_val, y_val))
+mn_loss, mn_acc = mobilenet_model.evaluate(x_test, y_test, verbose=0)""",
+        stream(keras3_fit(curve(2, 0.70, 0.80))),
+    )
+    nb.code(
+        """import pandas as pd
+pd.DataFrame({'Model': ['Baseline CNN', 'ResNet-like', 'MobileNetV2'],
+              'Test Accuracy': [score[1], 0.6333, mn_acc]})""",
+        result(
+            "          Model  Test Accuracy\n0  Baseline CNN         0.6021\n1   ResNet-like         0.6333\n2   MobileNetV2         0.8012",
+            html='<table border="1" class="dataframe">\n  <thead>\n    <tr style="text-align: right;">\n      <th></th>\n      <th>Model</th>\n      <th>Test Accuracy</th>\n    </tr>\n  </thead>\n  <tbody>\n    <tr>\n      <th>0</th>\n      <td>Baseline CNN</td>\n      <td>0.6021</td>\n    </tr>\n    <tr>\n      <th>1</th>\n      <td>ResNet-like</td>\n      <td>0.6333</td>\n    </tr>\n    <tr>\n      <th>2</th>\n      <td>MobileNetV2</td>\n      <td>0.8012</td>\n    </tr>\n  </tbody>\n</table>',
+        ),
+    )
+    return nb.build(), Expected(
+        "keras",
+        [
+            ("scratch_cnn", None, 0.6021, None),
+            ("custom_residual", None, 0.6333, None),
+            ("transfer_frozen", "MobileNetV2", 0.8012, None),
+        ],
+        has_curves=False,
+        has_confusion_matrix=False,
+        has_written_summary=False,
+    )
+
+
+SCENARIOS["classic_score_and_table"] = classic_score_and_table

@@ -69,3 +69,31 @@ def test_no_outputs_says_nothing_can_be_verified() -> None:
     assert not grade.requirements_met
     curves = next(c for c in grade.criteria if c.id == "curves")
     assert "without outputs" in curves.reason
+
+
+def test_numbers_in_the_summary_that_contradict_the_outputs_are_a_finding() -> None:
+    from tests.scenarios import keras2_czech
+
+    nb, _ = keras2_czech()
+    summary = nb.cells[-1]
+    summary.source = summary.source.replace("přesnost 79 %", "přesnost 95 %")
+    info = NotebookInfo(path="x.ipynb", sha256="0" * 64, nbformat="4.5", cells=len(nb.cells))
+    ev = extract_evidence(nb, info)
+    found = [f for f in ev.findings if f.code == "summary-number-mismatch"]
+    assert len(found) == 1 and "95" in found[0].message
+    assert ev.discussion.language == "cs"
+
+
+def test_pasted_assignment_questions_are_not_a_summary() -> None:
+    from tests.scenarios import loop_verbose2
+
+    nb, _ = loop_verbose2()
+    from nbformat import v4
+
+    nb.cells.append(
+        v4.new_markdown_cell(
+            "## Summary\n\n- Which model generalizes best and why?\n- How does training time differ?\n"
+        )
+    )
+    info = NotebookInfo(path="x.ipynb", sha256="0" * 64, nbformat="4.5", cells=len(nb.cells))
+    assert not extract_evidence(nb, info).has_written_summary

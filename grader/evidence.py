@@ -33,7 +33,7 @@ SCHEMA_VERSION = "1.0"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, ser_json_inf_nan="strings")
 
 
 class Method(StrEnum):

@@ -213,7 +213,7 @@ def rubric_checks() -> None:
 
 
 def _register_plugins() -> None:
-    for module in ("grader.cli_run", "grader.cli_batch"):
+    for module in ("grader.cli_run", "grader.cli_batch", "grader.cli_reference"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:

@@ -36,6 +36,11 @@ class Profile(enum.StrEnum):
     full = "full"
 
 
+class Cluster(enum.StrEnum):
+    local = "local"
+    slurm = "slurm"
+
+
 class _Eta(ProgressColumn):
     """Remaining time from the pace of the submissions graded in this run."""
 
@@ -72,7 +77,54 @@ def batch(
     static: Annotated[
         bool, typer.Option("--static", help="Grade from the stored outputs only; run nothing.")
     ] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Submissions graded in parallel.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Submissions graded in parallel on this machine (default 1; with --gpus, "
+            "one per GPU slot).",
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="TensorFlow threads per run (default: this machine's cores shared among "
+            "the parallel runs).",
+        ),
+    ] = None,
+    gpus: Annotated[
+        str | None,
+        typer.Option(
+            help="GPUs to run on, e.g. 0,1 or 'all': each run sees one GPU "
+            "(CUDA_VISIBLE_DEVICES), memory growth on.",
+        ),
+    ] = None,
+    per_gpu: Annotated[
+        int, typer.Option("--per-gpu", min=1, help="Runs sharing one GPU at a time.")
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Grade on a running dask cluster: its scheduler, tcp://host:8786."),
+    ] = None,
+    cluster: Annotated[
+        Cluster | None,
+        typer.Option(
+            help="Start a dask cluster for this batch: 'local' (worker processes here) or "
+            "'slurm' (Slurm jobs, see docs/cluster.md)."
+        ),
+    ] = None,
+    cluster_config: Annotated[
+        Path | None,
+        typer.Option("--cluster-config", help="Slurm settings for --cluster slurm (YAML)."),
+    ] = None,
+    job_script: Annotated[
+        bool,
+        typer.Option(
+            "--job-script",
+            help="Print the Slurm job script --cluster slurm would submit, and stop.",
+        ),
+    ] = False,
     rubric: Annotated[
         Path | None, typer.Option(help="Rubric file (default: rubrics/hw5.yaml).")
     ] = None,
@@ -109,12 +161,15 @@ def batch(
     Run the same command again after an interruption: finished submissions are
     not graded again.
     """
-    from grader.batch.runner import BatchEvent, BatchOptions, run_batch
+    from grader.batch.runner import BatchEvent, BatchOptions, check_options, run_batch
 
     console = Console(stderr=True)
     try:
         if static and profile is not None:
             raise UsageError("--static and --profile exclude each other")
+        if job_script:
+            _print_job_script(cluster, cluster_config)
+            return
         if not source.exists():
             raise UsageError(f"{source}: no such file or folder")
         mode = "static" if static else (profile.value if profile else "full")
@@ -132,7 +187,14 @@ def batch(
             weights=weights,
             seed=seed,
             file_times=file_times,
+            threads=threads,
+            gpus=gpus,
+            per_gpu=per_gpu,
+            scheduler=scheduler,
+            cluster=cluster.value if cluster else None,
+            cluster_config=cluster_config,
         )
+        check_options(options)
         progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -187,10 +249,19 @@ def batch(
         f"{counts['run-failed']} with failed runs, {counts['failed']} failed, "
         f"{counts['missing']} missing; {len(summary.intake.problems)} intake problems"
     )
+    console.print(f"graded on: {summary.executor}")
     console.print(f"dashboard: [bold]{summary.dashboard}[/]")
     console.print(f"gradebook: {summary.files['gradebook']}")
     if counts["failed"]:
         raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def _print_job_script(cluster: Cluster | None, config: Path | None) -> None:
+    from grader.batch.dask_backend import load_slurm_config, slurm_job_script
+
+    if cluster != Cluster.slurm or config is None:
+        raise UsageError("--job-script goes with --cluster slurm --cluster-config FILE")
+    typer.echo(slurm_job_script(load_slurm_config(config)))
 
 
 def register(app: typer.Typer) -> None:

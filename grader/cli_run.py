@@ -21,6 +21,7 @@ from grader.errors import GraderError
 
 if TYPE_CHECKING:
     from grader.execute.models import Progress, RunResult
+    from grader.execute.sandbox.limits import ResourceLimits
 
 __all__ = ["register"]
 
@@ -30,6 +31,14 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 class ProfileName(StrEnum):
     smoke = "smoke"
     full = "full"
+
+
+class SandboxName(StrEnum):
+    auto = "auto"
+    bwrap = "bwrap"
+    container = "container"
+    none = "none"
+    local = "local"
 
 
 def register(app: typer.Typer) -> None:
@@ -80,6 +89,25 @@ def run(
         Path | None,
         typer.Option(help="Data store and cache (default $GRADER_HOME or ~/.cache/grader)."),
     ] = None,
+    sandbox: Annotated[
+        SandboxName,
+        typer.Option(
+            help="How the notebook is isolated: auto (the strongest that works here), bwrap "
+            "(bubblewrap), container (docker/podman), none (resource limits only) or local "
+            "(no isolation: trusted notebooks only). See docs/security.md."
+        ),
+    ] = SandboxName.auto,
+    memory: Annotated[
+        str | None,
+        typer.Option(help="Memory limit of the kernel, e.g. 8G (default: 3/4 of the RAM)."),
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Re-evaluate each model's test accuracy out of process (default on).",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Execute a notebook with the capture prelude and report what it trained and measured."""
@@ -100,6 +128,9 @@ def run(
             timeout_run=timeout_run,
             threads=threads,
             home=home,
+            backend=sandbox.value,
+            limits=_limits(memory),
+            verify=verify,
         )
         result = run_notebook(notebook, options, progress=None if as_json else _Printer(console))
     except GraderError as exc:
@@ -110,6 +141,18 @@ def run(
     else:
         _summary(Console(), result)
     raise typer.Exit(EXIT_OK if result.status == "ok" else EXIT_FAILED)
+
+
+def _limits(memory: str | None) -> ResourceLimits:
+    from grader.errors import UsageError
+    from grader.execute.sandbox.limits import ResourceLimits, parse_size
+
+    if memory is None:
+        return ResourceLimits()
+    try:
+        return ResourceLimits(memory_bytes=parse_size(memory))
+    except ValueError as exc:
+        raise UsageError(f"--memory: {exc}") from None
 
 
 class _Printer:
@@ -135,6 +178,15 @@ def _summary(console: Console, result: RunResult) -> None:
     console.print(
         f"[bold]{result.notebook}[/]: {head} in {result.wall_seconds:.1f} s, profile {result.profile}{cached}"
     )
+    box = result.manifest.sandbox
+    if box is not None:
+        weak = [p.name for p in box.protections if p.status != "enforced"]
+        colour = "yellow" if box.weak() else "dim"
+        console.print(
+            f"[{colour}]sandbox: {box.backend}"
+            + (f"; not enforced: {', '.join(weak)}" if weak else "; all protections enforced")
+            + "[/]"
+        )
     if result.failure is not None:
         f = result.failure
         console.print(f"[red]{f.kind.value}[/]: {f.message}")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.errors import GraderError, NotANotebookError, UsageError
 from grader.evidence import Finding, NotebookInfo, Severity
@@ -14,6 +14,11 @@ from grader.grade import CheckReport, StudentContext
 from grader.intake import LoadedNotebook, load_notebook
 from grader.roster import Roster
 from grader.rubric import Rubric, load_rubric
+
+if TYPE_CHECKING:
+    from grader.report.bands import BandSet
+
+    Bands = Path | BandSet | Sequence[BandSet]
 
 __all__ = [
     "CheckOutcome",
@@ -54,22 +59,50 @@ def notebook_info(loaded: LoadedNotebook) -> NotebookInfo:
     )
 
 
+def _band_sets(bands: Bands) -> list[BandSet]:
+    from grader.report.bands import BandSet, load_band_sets
+
+    if isinstance(bands, Path):
+        return load_band_sets(bands)
+    if isinstance(bands, BandSet):
+        return [bands]
+    return list(bands)
+
+
 def check_loaded(
-    loaded: LoadedNotebook, rubric: Rubric, context: StudentContext | None = None
+    loaded: LoadedNotebook,
+    rubric: Rubric,
+    context: StudentContext | None = None,
+    bands: Bands | None = None,
 ) -> CheckReport:
+    """Grade a loaded notebook from its stored outputs and source.
+
+    With ``bands`` (a band file or folder, or band sets already loaded) the
+    models are also compared with the reference band of CIFAR-10 in the full
+    profile (what a submitted notebook ran); the band checks' findings join the
+    evidence before grading, and a ``no-band`` finding says when none matches.
+    """
     evidence = extract_evidence(loaded.nb, notebook_info(loaded))
+    if bands is not None:
+        from grader.reference.checks import BandContext, band_findings
+
+        evidence.findings.extend(band_findings(evidence, _band_sets(bands), BandContext.static()))
     grade = rubric.grade(evidence, context)
     return CheckReport(**evidence.model_dump(), grade=grade)
 
 
 def check_notebook(
-    path: Path, *, rubric: Rubric | None = None, context: StudentContext | None = None
+    path: Path,
+    *,
+    rubric: Rubric | None = None,
+    context: StudentContext | None = None,
+    bands: Bands | None = None,
 ) -> CheckReport:
     """Statically grade one notebook from its stored outputs and source.
 
     Raises :class:`NotANotebookError` for a file that is not a notebook.
     """
-    return check_loaded(load_notebook(path), rubric or load_rubric(), context)
+    return check_loaded(load_notebook(path), rubric or load_rubric(), context, bands)
 
 
 def check_executed(
@@ -79,9 +112,13 @@ def check_executed(
     rubric: Rubric | None = None,
     context: StudentContext | None = None,
     progress: Any = None,
+    bands: Bands | None = None,
 ) -> CheckReport:
     """Execute the notebook (``options``: :class:`grader.execute.RunOptions`), then grade
-    what actually ran. A run that fails is graded from what was captured before it."""
+    what actually ran. A run that fails is graded from what was captured before it.
+
+    With ``bands`` the models are compared with the reference band of the data
+    and profile the run used."""
     from grader.execute import run_notebook
 
     load_notebook(path)  # refuse what is not a notebook before starting a kernel
@@ -98,6 +135,12 @@ def check_executed(
                 message=f"the run stopped: {result.failure.message}",
                 cell=result.failure.cell,
             )
+        )
+    if bands is not None:
+        from grader.reference.checks import BandContext, band_findings
+
+        evidence.findings.extend(
+            band_findings(evidence, _band_sets(bands), BandContext.for_run(result))
         )
     grade = (rubric or load_rubric()).grade(evidence, context)
     return CheckReport(**evidence.model_dump(), grade=grade)
@@ -132,22 +175,30 @@ def check_paths(
     roster: Roster | None = None,
     run_options: Any = None,
     progress: Any = None,
+    bands: Bands | None = None,
 ) -> list[CheckOutcome]:
     """Grade every notebook under ``paths``; a bad file is an outcome with an error, never a crash.
 
-    With ``run_options`` (:class:`grader.execute.RunOptions`) each notebook is executed first.
+    With ``run_options`` (:class:`grader.execute.RunOptions`) each notebook is executed first;
+    with ``bands`` its models are compared with the matching reference band.
     """
     rubric = rubric or load_rubric()
+    band_sets = _band_sets(bands) if bands is not None else None
     outcomes = []
     for path in find_notebooks(paths):
         ctx = _context_for(path, roster, context)
         try:
             if run_options is not None:
                 report = check_executed(
-                    path, run_options, rubric=rubric, context=ctx, progress=progress
+                    path,
+                    run_options,
+                    rubric=rubric,
+                    context=ctx,
+                    progress=progress,
+                    bands=band_sets,
                 )
             else:
-                report = check_notebook(path, rubric=rubric, context=ctx)
+                report = check_notebook(path, rubric=rubric, context=ctx, bands=band_sets)
             outcomes.append(CheckOutcome(path, report=report))
         except NotANotebookError as exc:
             outcomes.append(CheckOutcome(path, error=exc))

@@ -499,7 +499,7 @@ def test_profiles_and_backends_registries() -> None:
         get_profile("smok")
     assert get_backend("local").name == "local"
     with pytest.raises(UsageError, match="unknown execution backend"):
-        get_backend("bwrap")
+        get_backend("no-such-backend")
 
 
 def test_weights_identity_follows_the_folder(tmp_path: Path) -> None:

@@ -6,12 +6,21 @@ same command after a crash or a SIGKILL grades only what is not finished. The
 class-level outputs (dashboard, gradebook, JUnit, JSON Lines) are rebuilt from
 the stored per-submission results at the end of every run.
 
-Each submission is graded in a worker process (``--workers N``) with its own
-folder under ``<out>/submissions/<id>/``. Grading one submission is one call of
-a *grading function* (:data:`GradeFn`): :func:`grade_static` reads the stored
-outputs, :func:`grade_executed` runs the notebook first. A failed submission is
-a result; only failures that are not the student's (a kernel that could not
-start, a worker that died) are tried again.
+Each submission is graded in a worker process with its own folder under
+``<out>/submissions/<id>/``. Grading one submission is one call of a *grading
+function* (:data:`GradeFn`): :func:`grade_static` reads the stored outputs,
+:func:`grade_executed` runs the notebook first (its kernel is a process of its
+own, never the worker). A failed submission is a result; only failures that
+are not the student's (a kernel that could not start, a worker that died) are
+tried again.
+
+Where the workers are is an :class:`Executor`: a local process pool
+(``--workers N``, the default) or a dask.distributed cluster (``--scheduler``,
+``--cluster local|slurm``, :mod:`grader.batch.dask_backend`). Either way the
+worker returns a :class:`~grader.batch.results.JobResult` as plain data and
+the journal is written here, by the process that runs the batch. With
+``--gpus`` each run gets a GPU of its own (:mod:`grader.batch.gpus`); which
+one is recorded per attempt in ``<out>/journal/placements/<id>.json``.
 
 Output folder layout::
 
@@ -20,6 +29,7 @@ Output folder layout::
     <out>/submissions/<id>/report.html  the student's report
     <out>/submissions/<id>/evidence.json, results.json, result.json, run/...
     <out>/journal/<id>.json             the batch journal
+    <out>/journal/placements/<id>.json  where each attempt ran (host, worker, GPU)
     <out>/intake/...                    notebooks taken out of zip archives
 """
 
@@ -33,21 +43,24 @@ import json
 import multiprocessing
 import os
 import signal
+import socket
+import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.batch.exports import gradescope_results, write_exports
+from grader.batch.gpus import GpuSlots, gpu_env, parse_gpus
 from grader.batch.intake import ClassIntake, Submission, ZipLimits, collect_class
 from grader.batch.journal import Journal, JournalEntry, atomic_write_text
 from grader.batch.results import ClassResults, JobResult, ResultStatus, RunInfo, build_rows
@@ -59,16 +72,25 @@ if TYPE_CHECKING:
     from grader.rubric import Rubric
 
 __all__ = [
+    "EXECUTORS",
     "BatchEvent",
     "BatchOptions",
     "BatchSummary",
+    "Executor",
+    "ExecutorFailed",
     "GradeFn",
     "Graded",
     "InfrastructureError",
     "Job",
+    "LocalPoolExecutor",
     "Mode",
+    "Outcome",
+    "Placement",
+    "WorkerLost",
+    "check_options",
     "grade_executed",
     "grade_static",
+    "make_executor",
     "process_job",
     "run_batch",
 ]
@@ -96,6 +118,10 @@ class Job(BaseModel):
     weights: str | None = None
     seed: int | None = None
     deterministic: bool = False
+    threads: int | None = Field(default=None, description="TensorFlow/BLAS threads of the kernel")
+    gpu: str | None = Field(
+        default=None, description="the GPU this run was given (local pool with --gpus)"
+    )
     title: str = ""
 
 
@@ -117,8 +143,27 @@ class InfrastructureError(GraderError):
     """The grader could not grade a submission for a reason that is not the student's."""
 
 
-@cache
+def _stamp(path: str | None) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a file, or a folder's files, change (a long-lived dask worker
+    must not grade with a rubric or bands it read for an earlier batch)."""
+    if not path:
+        return ()
+    root = Path(path)
+    files = sorted(root.rglob("*")) if root.is_dir() else [root]
+    stamps = []
+    for f in files:
+        with contextlib.suppress(OSError):
+            st = f.stat()
+            stamps.append((str(f), st.st_mtime_ns, st.st_size))
+    return tuple(stamps)
+
+
 def _rubric(path: str | None) -> Rubric:
+    return _load_rubric(path, _stamp(path))
+
+
+@cache
+def _load_rubric(path: str | None, stamp: tuple[tuple[str, int, int], ...]) -> Rubric:
     from grader.rubric import load_rubric
 
     return load_rubric(Path(path) if path else None)
@@ -159,6 +204,7 @@ def grade_executed(job: Job) -> Graded:
             "weights": Path(job.weights) if job.weights else None,
             "seed": job.seed,
             "deterministic": job.deterministic,
+            "threads": job.threads,
             "out": folder / "run",
         }
     )
@@ -228,7 +274,8 @@ def process_job(job: Job, grade: GradeFn) -> JobResult:
         )
     else:
         try:
-            graded = grade(job)
+            with _environment(_run_env(job)):
+                graded = grade(job)
         except NotANotebookError as exc:
             # name the file as the student handed it in, not by its path on this machine
             reason = exc.message.replace(sub.notebook.path, sub.notebook.origin)
@@ -285,6 +332,62 @@ def process_job(job: Job, grade: GradeFn) -> JobResult:
     return result
 
 
+_THREAD_VARIABLES = (
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+)
+
+
+def _run_env(job: Job) -> dict[str, str]:
+    """What every process of this run inherits from the worker: its GPU, its thread limit.
+
+    The kernel gets the thread limit from the execution layer too; the
+    processes it starts besides the kernel (the out-of-process check of the
+    reported accuracies) get it only from here.
+    """
+    env = gpu_env(job.gpu) if job.gpu else {}
+    if job.threads:
+        env.update(dict.fromkeys(_THREAD_VARIABLES, str(job.threads)))
+    return env
+
+
+_ENV_LOCK = threading.Lock()
+_ENV_USERS: dict[str, int] = {}  # variable -> runs in this process that set it
+_ENV_SAVED: dict[str, str | None] = {}  # its value before the first of them
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the processes a run starts inside the block.
+
+    A kernel inherits the worker's environment. A worker of the local pool
+    grades one submission at a time; a dask worker may grade several at once
+    in threads, so a variable is put back only when the last run that set it
+    ends.
+    """
+    with _ENV_LOCK:
+        for name, value in values.items():
+            if _ENV_USERS.get(name, 0) == 0:
+                _ENV_SAVED[name] = os.environ.get(name)
+            _ENV_USERS[name] = _ENV_USERS.get(name, 0) + 1
+            os.environ[name] = value
+    try:
+        yield
+    finally:
+        with _ENV_LOCK:
+            for name in values:
+                _ENV_USERS[name] -= 1
+                if _ENV_USERS[name] == 0:
+                    old = _ENV_SAVED.pop(name, None)
+                    if old is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = old
+
+
 def _max_points(job: Job) -> int:
     try:
         return _rubric(job.rubric).max_points
@@ -292,8 +395,12 @@ def _max_points(job: Job) -> int:
         return 0
 
 
-@cache
 def _bands(path: str | None) -> dict[str, Band]:
+    return _load_bands(path, _stamp(path))
+
+
+@cache
+def _load_bands(path: str | None, stamp: tuple[tuple[str, int, int], ...]) -> dict[str, Band]:
     from grader.report.bands import load_bands
 
     return load_bands(Path(path) if path else None)
@@ -349,7 +456,7 @@ class BatchOptions:
     roster: Path | None = None
     rubric: Path | None = None
     mode: Mode = "full"
-    workers: int = 1
+    workers: int | None = None  # parallel runs (local pool, local dask cluster); default 1
     retries: int = 2
     force: bool = False
     bands: Path | None = None
@@ -359,6 +466,12 @@ class BatchOptions:
     deterministic: bool = False
     file_times: bool = False
     limits: ZipLimits = field(default_factory=ZipLimits)
+    threads: int | None = None  # per run; default: the cores shared among the local runs
+    gpus: str | None = None  # "0,1" or "all"
+    per_gpu: int = 1
+    scheduler: str | None = None  # address of a running dask scheduler
+    cluster: Literal["local", "slurm"] | None = None  # a dask cluster started for this batch
+    cluster_config: Path | None = None  # the Slurm settings (docs/cluster.md)
 
 
 @dataclass
@@ -384,6 +497,7 @@ class BatchSummary:
     skipped: int
     failed: int
     files: dict[str, Path]
+    executor: str = "local"
 
     @property
     def dashboard(self) -> Path:
@@ -401,6 +515,7 @@ def _settings_fingerprint(options: BatchOptions, rubric_text: str, sub: Submissi
         str(options.weights or ""),
         str(options.seed),
         str(options.deterministic),
+        *([f"threads={options.threads}"] if options.threads else []),
         sub.context.model_dump_json(),
     ):
         h.update(part.encode("utf-8"))
@@ -432,6 +547,86 @@ def _lock(out: Path) -> Iterator[None]:
         fh.close()
 
 
+# ------------------------------------------------------------ executors
+
+
+class Placement(BaseModel):
+    """Where one attempt ran."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = None
+    worker: str | None = Field(default=None, description="a dask worker's address or 'pid N'")
+    gpu: str | None = Field(default=None, description="CUDA_VISIBLE_DEVICES of the run")
+
+
+@dataclass
+class Outcome:
+    """What came back from a worker for one submission."""
+
+    result: JobResult
+    placement: Placement
+
+
+class WorkerLost(Exception):
+    """The worker grading a submission died; the submission is not to blame.
+
+    ``all_in_flight``: every submission in flight was lost with it (a local
+    process pool breaks as a whole).
+    """
+
+    def __init__(
+        self, reason: str, *, all_in_flight: bool = False, placement: Placement | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.all_in_flight = all_in_flight
+        self.placement = placement or Placement()
+
+
+class ExecutorFailed(GraderError):
+    """The workers as a whole are gone (a dask scheduler that went away): the batch stops.
+
+    Running the same command again resumes it.
+    """
+
+
+class Executor(Protocol):
+    """Where the submissions of a batch are graded (registry: :data:`EXECUTORS`)."""
+
+    name: str
+    description: str
+    threads: int | None  # TensorFlow threads per run when the batch options leave it open
+
+    def capacity(self) -> int:
+        """How many submissions may be in flight now (at least 1)."""
+        ...
+
+    def submit(self, job: Job, grade: GradeFn) -> int:
+        """Start grading ``job``; returns a handle."""
+        ...
+
+    def wait(self, handles: Collection[int]) -> set[int]:
+        """Handles that finished; may return none after a short while (to re-read capacity)."""
+        ...
+
+    def outcome(self, handle: int) -> Outcome:
+        """The result of a finished handle; raises :class:`WorkerLost`."""
+        ...
+
+    def abandon(self, handle: int) -> Placement:
+        """Give up a handle lost with its pool (``WorkerLost.all_in_flight``)."""
+        ...
+
+    def reset(self) -> None:
+        """Start over after a pool broke."""
+        ...
+
+    def close(self, *, cancel: bool) -> None:
+        """Stop; ``cancel`` drops what is still running (the batch was interrupted)."""
+        ...
+
+
 def _kill_pool(pool: ProcessPoolExecutor) -> None:
     processes = dict(getattr(pool, "_processes", None) or {})
     for proc in processes.values():
@@ -440,8 +635,175 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _auto_threads(parallel: int) -> int:
+    """TensorFlow threads per run so that parallel runs share this machine's cores."""
+    return max(1, (os.cpu_count() or 1) // max(1, parallel))
+
+
+class LocalPoolExecutor:
+    """Worker processes on this machine; with GPU slots, each run gets a GPU of its own."""
+
+    name = "local"
+
+    def __init__(self, workers: int, *, gpus: list[str] | None = None, per_gpu: int = 1) -> None:
+        self.slots = GpuSlots(gpus, per_gpu) if gpus else None
+        self.workers = max(1, workers)
+        self.threads: int | None = _auto_threads(self.workers)
+        self.description = f"{self.workers} local worker process{'es' * (self.workers > 1)}"
+        if self.slots is not None:
+            self.description += (
+                f" on GPU {', '.join(self.slots.gpus)} ({self.slots.per_gpu} per GPU)"
+            )
+        self._host = socket.gethostname()
+        self._futures: dict[int, Future[JobResult]] = {}
+        self._gpus: dict[int, str] = {}
+        self._next = 0
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+        )
+
+    def capacity(self) -> int:
+        return self.workers
+
+    def submit(self, job: Job, grade: GradeFn) -> int:
+        gpu = self.slots.acquire() if self.slots is not None else None
+        if gpu is not None:
+            job = job.model_copy(update={"gpu": gpu})
+        try:
+            fut = self._pool.submit(process_job, job, grade)
+        except BaseException:
+            if gpu is not None and self.slots is not None:
+                self.slots.release(gpu)
+            raise
+        self._next += 1
+        self._futures[self._next] = fut
+        if gpu is not None:
+            self._gpus[self._next] = gpu
+        return self._next
+
+    def wait(self, handles: Collection[int]) -> set[int]:
+        by_future = {self._futures[h]: h for h in handles}
+        done, _ = wait(list(by_future), return_when=FIRST_COMPLETED)
+        return {by_future[f] for f in done}
+
+    def _release(self, handle: int) -> Placement:
+        self._futures.pop(handle, None)
+        gpu = self._gpus.pop(handle, None)
+        if gpu is not None and self.slots is not None:
+            self.slots.release(gpu)
+        return Placement(host=self._host, gpu=gpu)
+
+    def outcome(self, handle: int) -> Outcome:
+        fut = self._futures[handle]
+        placement = self._release(handle)
+        try:
+            result = fut.result()
+        except BrokenProcessPool as exc:
+            raise WorkerLost(
+                f"the worker process died ({exc or 'killed'})",
+                all_in_flight=True,
+                placement=placement,
+            ) from None
+        if result.worker is not None:
+            placement.worker = f"pid {result.worker}"
+        return Outcome(result=result, placement=placement)
+
+    def abandon(self, handle: int) -> Placement:
+        return self._release(handle)
+
+    def reset(self) -> None:
+        _kill_pool(self._pool)
+        self._pool = self._new_pool()
+
+    def close(self, *, cancel: bool) -> None:
+        if cancel:
+            _kill_pool(self._pool)
+        else:
+            self._pool.shutdown(wait=True)
+
+
+def _local_executor(options: BatchOptions) -> Executor:
+    gpus = parse_gpus(options.gpus) if options.gpus else None
+    if gpus:
+        slots = len(gpus) * options.per_gpu
+        workers = min(options.workers, slots) if options.workers else slots
+    else:
+        workers = options.workers or 1
+    return LocalPoolExecutor(workers, gpus=gpus, per_gpu=options.per_gpu)
+
+
+def _dask_executor(options: BatchOptions) -> Executor:
+    from grader.batch.dask_backend import open_dask_executor
+
+    return open_dask_executor(options)
+
+
+EXECUTORS: dict[str, Callable[[BatchOptions], Executor]] = {
+    "local": _local_executor,
+    "dask": _dask_executor,
+}
+
+
+def check_options(options: BatchOptions) -> None:
+    """Refuse options that contradict each other, before anything is read or started."""
+    if options.workers is not None and options.workers < 1:
+        raise UsageError(f"--workers {options.workers}: expected 1 or more")
+    if options.threads is not None and options.threads < 1:
+        raise UsageError(f"--threads {options.threads}: expected 1 or more")
+    if options.per_gpu < 1:
+        raise UsageError(f"--per-gpu {options.per_gpu}: expected 1 or more")
+    if options.per_gpu != 1 and not options.gpus and options.cluster != "slurm":
+        raise UsageError("--per-gpu needs --gpus (which GPUs to share)")
+    if options.scheduler and options.cluster:
+        raise UsageError("--scheduler and --cluster exclude each other")
+    if options.cluster not in (None, "local", "slurm"):
+        raise UsageError(f"--cluster {options.cluster!r}: expected 'local' or 'slurm'")
+    if options.cluster == "slurm":
+        if options.cluster_config is None:
+            raise UsageError("--cluster slurm needs --cluster-config FILE (see docs/cluster.md)")
+        if options.gpus or options.per_gpu != 1:
+            raise UsageError(
+                "with --cluster slurm the GPUs are set in the cluster config (gpu, per_gpu)"
+            )
+        if options.workers is not None:
+            raise UsageError("with --cluster slurm the number of jobs is set in the cluster config")
+    elif options.cluster_config is not None:
+        raise UsageError("--cluster-config goes with --cluster slurm")
+    if options.scheduler:
+        if options.workers is not None:
+            raise UsageError(
+                "--workers does not apply to --scheduler: the cluster's workers decide"
+            )
+        if options.gpus and options.gpus.strip().lower() != "all":
+            raise UsageError(
+                "with --scheduler the workers own their GPUs (start each with "
+                "CUDA_VISIBLE_DEVICES and --resources GPU=K); pass --gpus all to have every "
+                "submission ask for one GPU slot"
+            )
+        if options.per_gpu != 1:
+            raise UsageError(
+                "with --scheduler runs per GPU are set where the workers start (--resources GPU=K)"
+            )
+    elif options.gpus:
+        parse_gpus(options.gpus)  # a bad list is refused now, not after the intake
+
+
+def make_executor(options: BatchOptions) -> Executor:
+    """The executor the options ask for: the local pool, or dask."""
+    kind = "dask" if options.scheduler or options.cluster else "local"
+    return EXECUTORS[kind](options)
+
+
+# ------------------------------------------------------------ the loop
+
+
 class _Scheduler:
-    """Runs the queued jobs with at most ``workers`` in flight; keeps the journal."""
+    """Keeps the executor busy with the queued jobs; keeps the journal."""
 
     def __init__(
         self,
@@ -449,7 +811,7 @@ class _Scheduler:
         *,
         journal: Journal,
         grade: GradeFn,
-        workers: int,
+        executor: Executor,
         retries: int,
         emit: Callable[[BatchEvent], None],
         total: int,
@@ -459,7 +821,7 @@ class _Scheduler:
         self.isolate: deque[tuple[Job, JournalEntry]] = deque()
         self.journal = journal
         self.grade = grade
-        self.workers = max(1, workers)
+        self.executor = executor
         self.retries = retries
         self.emit = emit
         self.total = total
@@ -467,7 +829,7 @@ class _Scheduler:
         self.finished = 0
         self.failed = 0
         self.tries: dict[str, int] = {}
-        self.running: dict[Future[JobResult], tuple[Job, JournalEntry]] = {}
+        self.running: dict[int, tuple[Job, JournalEntry]] = {}
 
     def _event(
         self, kind: Literal["started", "finished", "retry"], job: Job, status: str | None = None
@@ -485,59 +847,69 @@ class _Scheduler:
             )
         )
 
-    def _pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_init,
-        )
-
     def run(self) -> None:
-        pool = self._pool()
+        executor = self.executor
         try:
             while self.pending or self.isolate or self.running:
-                self._fill(pool)
-                done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
-                broken = False
-                for fut in done:
-                    job, entry = self.running.pop(fut)
+                self._fill()
+                done = executor.wait(list(self.running))
+                pool_broke = False
+                for handle in sorted(done):
+                    job, entry = self.running.pop(handle)
                     try:
-                        result = fut.result()
-                    except BrokenProcessPool as exc:
-                        broken = True
-                        result = _infra(job, f"the worker process died ({exc or 'killed'})")
+                        outcome = executor.outcome(handle)
+                    except WorkerLost as lost:
+                        pool_broke |= lost.all_in_flight
+                        result = _infra(job, lost.reason)
+                        self._settle(job, entry, result, lost.placement, crashed=True)
+                        continue
+                    except ExecutorFailed:
+                        raise
                     except Exception as exc:
                         result = _infra(job, f"{type(exc).__name__}: {exc}")
-                    self._settle(job, entry, result, crashed=broken)
-                if broken:
+                        self._settle(job, entry, result, None, crashed=False)
+                        continue
+                    self._settle(job, entry, outcome.result, outcome.placement, crashed=False)
+                if pool_broke:
                     # a dead worker breaks the pool for every job in flight: those are
                     # retried one at a time, so the one that kills its worker is found
-                    for fut, (job, entry) in list(self.running.items()):
-                        self.running.pop(fut)
-                        self._settle(job, entry, _infra(job, "the worker pool broke"), crashed=True)
-                    _kill_pool(pool)
-                    pool = self._pool()
+                    for handle, (job, entry) in list(self.running.items()):
+                        self.running.pop(handle)
+                        placement = executor.abandon(handle)
+                        result = _infra(job, "the worker pool broke")
+                        self._settle(job, entry, result, placement, crashed=True)
+                    executor.reset()
         except BaseException:
-            _kill_pool(pool)
+            executor.close(cancel=True)
             raise
-        pool.shutdown(wait=True)
+        executor.close(cancel=False)
 
-    def _fill(self, pool: ProcessPoolExecutor) -> None:
+    def _fill(self) -> None:
         if self.isolate:
             if not self.running:
-                self._submit(pool, *self.isolate.popleft())
+                self._submit(*self.isolate.popleft())
             return
-        while self.pending and len(self.running) < self.workers:
-            self._submit(pool, *self.pending.popleft())
+        capacity = max(1, self.executor.capacity()) if self.pending else 0
+        while self.pending and len(self.running) < capacity:
+            self._submit(*self.pending.popleft())
 
-    def _submit(self, pool: ProcessPoolExecutor, job: Job, entry: JournalEntry) -> None:
+    def _submit(self, job: Job, entry: JournalEntry) -> None:
         entry = self.journal.start(entry)
-        fut = pool.submit(process_job, job, self.grade)
-        self.running[fut] = (job, entry)
+        handle = self.executor.submit(job, self.grade)
+        self.running[handle] = (job, entry)
         self._event("started", job)
 
-    def _settle(self, job: Job, entry: JournalEntry, result: JobResult, *, crashed: bool) -> None:
+    def _settle(
+        self,
+        job: Job,
+        entry: JournalEntry,
+        result: JobResult,
+        placement: Placement | None,
+        *,
+        crashed: bool,
+    ) -> None:
         sid = job.submission.id
+        _record_placement(self.journal, entry, placement, result)
         if result.retryable:
             tries = self.tries.get(sid, 0)
             if tries < self.retries:
@@ -560,6 +932,31 @@ class _Scheduler:
         if result.state == "failed":
             self.failed += 1
         self._event("finished", job, result.status)
+
+
+def _record_placement(
+    journal: Journal, entry: JournalEntry, placement: Placement | None, result: JobResult
+) -> None:
+    """Add where this attempt ran to ``journal/placements/<id>.json`` (one line per attempt)."""
+    if placement is None:
+        placement = Placement()
+    path = journal.folder / "placements" / f"{entry.submission}.json"
+    try:
+        attempts = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(attempts, list):
+            attempts = []
+    except (OSError, ValueError):
+        attempts = []
+    started = entry.attempts[-1].started_at.isoformat() if entry.attempts else None
+    attempts.append(
+        {
+            "attempt": len(entry.attempts),
+            "started_at": started,
+            "outcome": result.status,
+            **placement.model_dump(),
+        }
+    )
+    atomic_write_text(path, json.dumps(attempts, indent=1), durable=False)
 
 
 def _infra(job: Job, reason: str) -> JobResult:
@@ -622,6 +1019,7 @@ def run_batch(
     out = options.out.resolve()
     if not options.source.exists():
         raise UsageError(f"{options.source}: no such file or folder")
+    check_options(options)
     with _lock(out):
         rubric_path = options.rubric or default_rubric_path()
         rubric = load_rubric(rubric_path)
@@ -658,6 +1056,7 @@ def run_batch(
                 weights=str(options.weights) if options.weights else None,
                 seed=options.seed,
                 deterministic=options.deterministic,
+                threads=options.threads,
                 title=rubric.title,
             )
             sha = sub.notebook.sha256 if sub.notebook else None
@@ -669,23 +1068,37 @@ def run_batch(
         total = len(intake.submissions)
         skipped = total - len(jobs)
         emit(BatchEvent("planned", total, skipped, 0, 0, skipped))
-        scheduler = _Scheduler(
-            jobs,
-            journal=journal,
-            grade=fn,
-            workers=options.workers,
-            retries=options.retries,
-            emit=emit,
-            total=total,
-            skipped=skipped,
-        )
+        executor_name = "none: nothing to grade"
+        finished = failed = 0
         try:
-            scheduler.run()
+            if jobs:
+                executor = make_executor(options)
+                executor_name = executor.description
+                if options.threads is None and executor.threads and options.mode != "static":
+                    jobs = [
+                        (job.model_copy(update={"threads": executor.threads}), entry)
+                        for job, entry in jobs
+                    ]
+                scheduler = _Scheduler(
+                    jobs,
+                    journal=journal,
+                    grade=fn,
+                    executor=executor,
+                    retries=options.retries,
+                    emit=emit,
+                    total=total,
+                    skipped=skipped,
+                )
+                try:
+                    scheduler.run()
+                finally:
+                    finished, failed = scheduler.finished, scheduler.failed
         finally:
             summary = _finish(out, intake, journal, rubric, options, generated)
-        emit(BatchEvent("done", total, scheduler.finished + skipped, scheduler.failed, 0, skipped))
-        summary.graded_now = scheduler.finished
+        emit(BatchEvent("done", total, finished + skipped, failed, 0, skipped))
+        summary.graded_now = finished
         summary.skipped = skipped
+        summary.executor = executor_name
         summary.failed = sum(1 for r in summary.results.rows if r.state == "failed")
         return summary
 

@@ -5,7 +5,9 @@ log file) into a kernel spec folder and a ``jupyter_client`` kernel manager
 class that nbclient instantiates and owns (so nbclient also shuts it down).
 ``local`` starts the kernel as a child process of the harness; a sandboxing
 backend (bubblewrap, a container) wraps the same command line and registers
-itself here under its own name.
+itself here under its own name. The sandboxes (``bwrap``, ``container``,
+``none`` and ``auto``, which picks the strongest that works here) live in
+:mod:`grader.execute.sandbox` and are imported only when a run asks for one.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class KernelHandle:
 
     manager: Any = None
     process: Any = None
+    sandbox: Any = None  # a sandbox backend's per-run state (grader.execute.sandbox.base)
 
     def exit_code(self) -> int | None:
         proc = self.process
@@ -60,6 +63,11 @@ class KernelLaunch:
     log_path: Path  # the kernel process's stdout and stderr
     shutdown_wait: float = 3.0
     handle: KernelHandle = field(default_factory=KernelHandle)
+    # what a sandbox exposes to the kernel (the local backend ignores these)
+    workdir: Path | None = None  # the kernel's working folder (writable)
+    readable: list[Path] = field(default_factory=list)  # files and folders it may read
+    writable: list[Path] = field(default_factory=list)  # folders it may write besides workdir
+    limits: Any = None  # grader.execute.sandbox.ResourceLimits (None: defaults)
 
 
 class KernelBackend(Protocol):
@@ -135,7 +143,19 @@ def _manager_class(launch: KernelLaunch) -> type[Any]:
     return RunKernelManager
 
 
-BACKENDS: dict[str, Callable[[], KernelBackend]] = {"local": LocalBackend}
+def _sandbox(name: str) -> Callable[[], KernelBackend]:
+    def factory() -> KernelBackend:
+        from grader.execute.sandbox import make_backend
+
+        return make_backend(name)
+
+    return factory
+
+
+BACKENDS: dict[str, Callable[[], KernelBackend]] = {
+    "local": LocalBackend,
+    **{name: _sandbox(name) for name in ("auto", "bwrap", "container", "none")},
+}
 
 
 def register_backend(name: str, factory: Callable[[], KernelBackend]) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "NetworkEvent",
     "PredictEvent",
     "SessionEvent",
+    "VerifyRef",
     "load_capture",
     "parse_event_line",
 ]
@@ -164,6 +165,16 @@ class FitRecord(_Rec):
     error: FitError | None = None
 
 
+class VerifyRef(_Rec):
+    """Files the prelude saved for the harness's out-of-process check of an evaluation."""
+
+    model_file: Annotated[str, Field(pattern=r"^m-\d{3,6}\.keras$")] | None = None
+    inputs_file: Annotated[str, Field(pattern=r"^x-\d{3,6}\.npy$")] | None = None
+    rows: int | None = None
+    predicted_rows: int | None = None  # smoke profile: only these rows were predicted
+    error: str | None = None
+
+
 class _Event(_Rec):
     seq: int
     t: _Num = None
@@ -180,6 +191,7 @@ class EvaluateEvent(_Event):
     metrics_names: list[str] | None = None
     data: DataRef | None = None
     caps: list[str] = Field(default_factory=list)
+    verify: VerifyRef | None = None
 
     def accuracy(self) -> float | None:
         """The accuracy metric of this evaluation, when the model was compiled with one."""
@@ -227,6 +239,7 @@ class PredictEvent(_Event):
     label_hashes: list[str] = Field(default_factory=list)
     data: DataRef | None = None
     filled: str | None = None
+    verify: VerifyRef | None = None
 
 
 class ConfusionEvent(_Event):
@@ -381,6 +394,9 @@ class Fingerprint(_Rec):
     dtype: str
     n: int
     hashes: list[Annotated[str, Field(pattern=r"^[0-9a-f]{4,32}$")]]
+    signatures: list[Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]] = Field(
+        default_factory=list, description="preprocessing-invariant per-image signatures"
+    )
 
 
 class CaptureLimits(BaseModel):
@@ -432,10 +448,18 @@ def _regular_file(path: Path) -> int | None:
     return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
+def _read_head(path: Path, n: int) -> bytes | None:
+    """At most ``n`` bytes of a regular file, opened without following a link swapped in."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return None
+        return fh.read(n)
+
+
 def _read_capped(path: Path, limit: int) -> bytes | None:
-    with path.open("rb") as fh:
-        data = fh.read(limit + 1)
-    return data if len(data) <= limit else None
+    data = _read_head(path, limit + 1)
+    return data if data is not None and len(data) <= limit else None
 
 
 _FIT_NAME = re.compile(r"^f\d{1,6}\.json$")
@@ -478,8 +502,7 @@ def load_capture(folder: Path, limits: CaptureLimits | None = None) -> CaptureRe
             reject("events.jsonl: not a regular file")
         else:
             try:
-                with events_path.open("rb") as fh:
-                    data = fh.read(min(limits.events_bytes, budget[0]))
+                data = _read_head(events_path, min(limits.events_bytes, budget[0])) or b""
             except OSError as exc:
                 reject(f"events.jsonl: unreadable ({exc})")
                 data = b""

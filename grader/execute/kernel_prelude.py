@@ -211,6 +211,12 @@ class _Recorder:
         self.local = threading.local()
         self.events_written = 0
         self.problems = 0
+        self.verify_state: dict[str, Any] = {
+            "models": {},
+            "inputs": {},
+            "saves": 0,
+            "input_count": 0,
+        }
         for sub in ("fits", "fingerprints"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         self._events = open(os.path.join(self.dir, "events.jsonl"), "a", encoding="utf-8")  # noqa: SIM115
@@ -455,6 +461,7 @@ def _fingerprint(rec: _Recorder, x: Any) -> str | None:
                     "dtype": str(arr.dtype),
                     "n": n,
                     "hashes": hashes,
+                    "signatures": _safe(_row_signatures, np, arr[:limit]) or [],
                 },
             )
     except Exception as exc:
@@ -1010,14 +1017,20 @@ def _wrap_evaluate(original: Any, flavour: str) -> Any:
         caps = _safe(_cap_eval_args, rec, bound.arguments, "eval_samples") or []
         with _Depth(rec):
             result = original(*bound.args, **bound.kwargs)
-        _safe(_record_evaluate, rec, self, result, data, caps)
+        saved = _safe(_save_for_verification, rec, self, bound.arguments.get("x"), None)
+        _safe(_record_evaluate, rec, self, result, data, caps, saved)
         return result
 
     return evaluate
 
 
 def _record_evaluate(
-    rec: _Recorder, model: Any, result: Any, data: dict[str, Any], caps: list[str]
+    rec: _Recorder,
+    model: Any,
+    result: Any,
+    data: dict[str, Any],
+    caps: list[str],
+    saved: dict[str, Any] | None = None,
 ) -> None:
     key = rec.model_key(model)
     metrics = None
@@ -1040,6 +1053,7 @@ def _record_evaluate(
         metrics_names=names,
         data=data,
         caps=caps,
+        verify=saved,
     )
 
 
@@ -1067,7 +1081,8 @@ def _wrap_predict(original: Any, flavour: str) -> Any:
                     out = original(*bound.args, **bound.kwargs)
             else:
                 out = original(*bound.args, **bound.kwargs)
-        _safe(_record_predict, rec, self, out, data, filled)
+        saved = _safe(_save_for_verification, rec, self, x, cap if filled else None)
+        _safe(_record_predict, rec, self, out, data, filled, saved)
         return out
 
     return predict
@@ -1086,7 +1101,12 @@ def _fill_rows(out: Any, n: int, cap: int) -> Any:
 
 
 def _record_predict(
-    rec: _Recorder, model: Any, out: Any, data: dict[str, Any], filled: str | None
+    rec: _Recorder,
+    model: Any,
+    out: Any,
+    data: dict[str, Any],
+    filled: str | None,
+    saved: dict[str, Any] | None = None,
 ) -> None:
     np = _np()
     key = rec.model_key(model)
@@ -1110,7 +1130,135 @@ def _record_predict(
         label_hashes=[h for h in hashes if h],
         data=data,
         filled=filled,
+        verify=saved,
     )
+
+
+# ------------------------------------------------- out-of-process verification
+
+
+def _row_signatures(np: Any, arr: Any) -> list[str] | None:
+    """Per-image signatures that survive a per-channel affine preprocessing.
+
+    ``x / 255``, mean/std normalisation and ``preprocess_input`` (with its
+    RGB->BGR flip) leave them unchanged: 8x8 block means, standardised per
+    image and channel, channels sorted per block, quantised to quarters, hashed.
+    The harness computes the same for the data it served, to tell test images
+    from training images whatever the notebook did to them.
+    """
+    a = arr
+    if a.ndim == 2 and a.shape[1] == 3072:
+        a = a.reshape(-1, 32, 32, 3)
+    if a.ndim != 4 or a.dtype.kind not in "uif":
+        return None
+    if a.shape[-1] not in (1, 3) and a.shape[1] in (1, 3):
+        a = a.transpose(0, 2, 3, 1)
+    n, h, w, c = a.shape
+    if c not in (1, 3) or h % 8 or w % 8 or n == 0:
+        return None
+    out: list[str] = []
+    blake = hashlib.blake2b
+    step = max(1, (64 << 20) // (h * w * c * 8))  # about 64 MB of float64 at a time
+    for start in range(0, n, step):
+        block = np.asarray(a[start : start + step], dtype=np.float64)
+        pooled = block.reshape(-1, 8, h // 8, 8, w // 8, c).mean(axis=(2, 4))
+        mean = pooled.mean(axis=(1, 2), keepdims=True)
+        std = pooled.std(axis=(1, 2), keepdims=True)
+        flat = std > 1e-9 * (np.abs(mean) + 1.0)
+        z = np.where(flat, (pooled - mean) / np.where(flat, std, 1.0), 0.0)
+        z = np.sort(z, axis=-1)
+        q = np.clip(np.round(z * 4.0), -127, 127).astype(np.int8).reshape(len(block), -1)
+        out.extend(blake(row.tobytes(), digest_size=6).hexdigest() for row in q)
+    return out
+
+
+def _weights_probe(np: Any, model: Any) -> tuple[Any, ...]:
+    """A cheap summary that changes when the model's weights change (training, load_weights)."""
+    parts: list[Any] = [len(getattr(model, "weights", []) or [])]
+    opt: Any = getattr(model, "optimizer", None)
+    with contextlib.suppress(Exception):
+        parts.append(int(np.asarray(opt.iterations)))
+    for w in list(getattr(model, "weights", []) or [])[:400]:
+        try:
+            a = np.asarray(w).reshape(-1)
+            parts.append(float(a[:256].sum()) + float(a[-256:].sum()) + a.size)
+        except Exception:
+            parts.append(None)
+    return tuple(parts)
+
+
+def _save_for_verification(
+    rec: _Recorder, model: Any, x: Any, predicted_rows: int | None
+) -> dict[str, Any] | None:
+    """Save the model (``.keras``) and the inputs it was given, for the harness to re-check.
+
+    The harness loads them in a separate process, never trusting this one: the
+    files are only inputs to its own predictions, scored against labels the
+    kernel never sees from the harness.
+    """
+    cfg = rec.config.get("verify")
+    np = _np()
+    if not cfg or np is None or _data_kind(x) != "array":
+        return None
+    first = _first_array(x)
+    if first is not x and not (isinstance(x, list | tuple) and len(x) == 1):
+        return {"error": "a model with several inputs"}
+    n = _length(x)
+    if n is None or n < int(cfg.get("min_rows", 50)):
+        return None
+    folder = os.path.join(rec.dir, "verify")
+    os.makedirs(folder, exist_ok=True)
+    key = rec.model_key(model)
+    state = rec.verify_state
+    probe = _weights_probe(np, model)
+    model_file = state["models"].get(key, (None, None))
+    if model_file[0] != probe:
+        if state["saves"] >= int(cfg.get("max_models", 40)):
+            return {"error": "too many models saved in this run"}
+        state["saves"] += 1
+        name = f"m-{state['saves']:03d}.keras"
+        tmp = os.path.join(folder, f".{name}.tmp.keras")
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.save(tmp)
+            os.replace(tmp, os.path.join(folder, name))
+        except Exception as exc:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            state["models"][key] = (probe, None)
+            return {"error": f"the model could not be saved: {type(exc).__name__}: {exc}"[:300]}
+        model_file = (probe, name)
+        state["models"][key] = model_file
+    if model_file[1] is None:
+        return {"error": "the model could not be saved"}
+    cached = state["inputs"].get(id(first))
+    if cached is not None and cached[0]() is first:
+        inputs_name = cached[1]
+    else:
+        arr = _as_numpy(x)
+        if arr is None or arr.dtype.kind not in "uif":
+            return {"model_file": model_file[1], "error": "inputs are not a numeric array"}
+        size = arr.size * 4 if arr.dtype == np.float64 else arr.nbytes
+        if size > int(cfg.get("max_input_bytes", 1 << 30)):
+            return {"model_file": model_file[1], "error": f"inputs of {size} bytes"}
+        if arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
+        state["input_count"] += 1
+        inputs_name = f"x-{state['input_count']:03d}.npy"
+        tmp = os.path.join(folder, f".{inputs_name}.tmp.npy")
+        np.save(tmp, np.ascontiguousarray(arr), allow_pickle=False)
+        os.replace(tmp, os.path.join(folder, inputs_name))
+        with contextlib.suppress(TypeError):
+            state["inputs"][id(first)] = (weakref.ref(first), inputs_name)
+    return {
+        "model_file": model_file[1],
+        "inputs_file": inputs_name,
+        "rows": n,
+        "predicted_rows": predicted_rows,
+    }
 
 
 # --------------------------------------------------------- applications, files

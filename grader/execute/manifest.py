@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from grader.execute.data import DataSpec
 from grader.execute.profiles import Profile
+from grader.execute.sandbox.report import SandboxReport
+from grader.execute.verify import VerificationReport
 
 __all__ = [
     "DataUsage",
@@ -112,6 +114,12 @@ class RunManifest(BaseModel):
     network: str = "blocked: downloads refused inside the kernel, proxies point nowhere"
     network_attempts: list[str] = Field(default_factory=list)
     environment: EnvironmentInfo
+    sandbox: SandboxReport | None = Field(
+        default=None, description="what isolated the kernel, what was enforced and what was not"
+    )
+    verification: VerificationReport | None = Field(
+        default=None, description="the out-of-process check of the reported test accuracies"
+    )
     cache_key: str = ""
     started_at: str = ""
     finished_at: str = ""

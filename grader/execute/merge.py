@@ -452,8 +452,12 @@ def merge_evidence(
     cell_of: Callable[[int | None], int | None],
     context: MergeContext,
     original: Evidence | None = None,
+    fit_models: dict[str, str] | None = None,
 ) -> Evidence:
-    """The executed notebook's static evidence with the runtime capture merged in."""
+    """The executed notebook's static evidence with the runtime capture merged in.
+
+    ``fit_models``, when given, is filled with fit record id -> model entry id.
+    """
     base = (
         static.model_copy(deep=True)
         if static is not None
@@ -496,6 +500,8 @@ def merge_evidence(
             models.append(run)
         stage.id = run.id
         _apply_stage(run, f, stages, kind, reasons, app_base, weights, cell_of)
+    if fit_models is not None:
+        fit_models.update({fit.id: f.stage.id for f in facts for fit in f.stage.fits})
     for f in facts:
         if f.stage.continues is not None:
             parent = stages[f.stage.continues]

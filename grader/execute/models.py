@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from grader.evidence import Evidence
 from grader.execute.capture import CaptureRecord
 from grader.execute.manifest import RunManifest
+from grader.execute.sandbox.limits import ResourceLimits
 
 __all__ = [
     "FailureKind",
@@ -58,7 +59,16 @@ class RunOptions(BaseModel):
         default=None, description="interpreter of the kernel (default: the harness's own Python)"
     )
     backend: str = Field(
-        default="local", description="how the kernel is launched (grader.execute.backends)"
+        default="auto",
+        description="how the kernel is launched: auto (the strongest sandbox that works here), "
+        "bwrap, container, none (resource limits only) or local (trusted notebooks only)",
+    )
+    limits: ResourceLimits = Field(
+        default_factory=ResourceLimits, description="resource limits of the kernel"
+    )
+    verify: bool = Field(
+        default=True,
+        description="re-check each model's test accuracy out of process (grader.execute.verify)",
     )
     synthetic_size: tuple[int, int] = Field(
         default=(50000, 10000), description="synthetic train/test sizes"
@@ -78,6 +88,7 @@ class FailureKind(StrEnum):
     missing_weights = "missing_weights"
     missing_package = "missing_package"
     network_blocked = "network_blocked"
+    limit_exceeded = "limit_exceeded"  # stopped by the sandbox: disk, memory, processes
     cannot_start = (
         "cannot_start"  # unreadable notebook, kernel that does not start, prelude failure
     )

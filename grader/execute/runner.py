@@ -69,6 +69,7 @@ from grader.execute.manifest import (
 from grader.execute.merge import MergeContext, merge_evidence
 from grader.execute.models import FailureKind, Progress, RunFailure, RunFiles, RunOptions, RunResult
 from grader.execute.profiles import Profile, get_profile
+from grader.execute.verify import prelude_config
 from grader.execute.weights import WeightsSpec, scan_weights
 
 __all__ = ["ProgressCallback", "default_home", "prelude_source_path", "run_notebook"]
@@ -209,7 +210,9 @@ def run_notebook(
         deterministic=options.deterministic,
         threads=options.threads,
         timeouts=timeouts,
-        backend=f"{backend.name}:{options.python or 'harness'}",
+        backend=f"{backend.name}:{options.python or 'harness'}"
+        + ("" if backend.name == "local" else f":{options.limits.model_dump_json()}")
+        + (":verify" if options.verify else ""),
     )
     store = CacheStore(home / "cache")
     if options.cache and not options.force:
@@ -242,6 +245,7 @@ def run_notebook(
             tmp=tmp,
             backend_name=backend.name,
             progress=progress,
+            backend=backend,
         )
         result = run.execute()
         if options.cache:
@@ -302,6 +306,9 @@ class _Run:
     code_numbers: dict[int, int] = field(default_factory=dict)
     injected_count: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    backend: Any = None  # the kernel backend chosen for this run (a sandbox, or local)
+    sandbox: Any = None  # what the sandbox did (grader.execute.sandbox.SandboxReport)
+    verification: Any = None  # grader.execute.verify.VerificationReport
 
     # --- small helpers
 
@@ -342,6 +349,9 @@ class _Run:
         self.log(f"cache key {self.key}")
         self.emit(phase="starting", message="preparing the run")
 
+        from grader.execute.integrity import before_run
+
+        served, store_before = before_run(self.data.spec, self.backend_name)
         loaded = None
         failure: RunFailure | None = None
         try:
@@ -410,13 +420,42 @@ class _Run:
                 failure_message=failure.message if failure else None,
                 failure_cell=failure.cell if failure else None,
             )
+            fit_models: dict[str, str] = {}
             try:
                 evidence = merge_evidence(
-                    static_exec, capture, info, cell_of, context, original=static_orig
+                    static_exec,
+                    capture,
+                    info,
+                    cell_of,
+                    context,
+                    original=static_orig,
+                    fit_models=fit_models,
                 )
             except Exception as exc:  # a merge bug must not lose a finished run
                 self.log(f"merging the capture failed: {type(exc).__name__}: {exc}")
                 evidence = static_exec
+            if evidence is not None:
+                from grader.execute.verify import check_run
+
+                found, self.verification = check_run(
+                    capture=capture,
+                    capture_dir=capture_dir,
+                    evidence=evidence,
+                    fit_models=fit_models,
+                    served=served,
+                    backend=self.backend or get_backend(self.backend_name),
+                    python=self.options.python or _python(),
+                    work=self.tmp / "verify",
+                    limits=self.options.limits,
+                    verify=self.options.verify,
+                    printed=static_exec if self.profile.name == "full" else None,
+                    sandbox=self.sandbox,
+                    store_before=store_before,
+                    store_dir=Path(self.data.spec.dir) if self.data.spec else None,
+                    log=self.log,
+                    profile=self.profile.name,
+                )
+                evidence.findings.extend(found)
             manifest_data["served"] = [e.served for e in capture.of_type(DataLoadEvent) if e.served]
 
         manifest = self._manifest(capture, kernel_cmd, manifest_data)
@@ -471,6 +510,7 @@ class _Run:
             "data_missing": self.data.missing,
             "weights_dir": self.weights.dir,
             "max_hashes": 100000,
+            "verify": prelude_config(self.options.verify),
             "max_events": 20000,
         }
 
@@ -537,7 +577,7 @@ class _Run:
             if i > 0 and c.get("cell_type") == "code" and (c.get("source") or "").strip():
                 number += 1
                 self.code_numbers[i] = number
-        target = work / f"{self.path.stem}.ipynb"
+        target = harness / f"{self.path.stem}.ipynb"  # out of the kernel's reach
         nbformat.write(prepared, str(target))
         return target
 
@@ -554,12 +594,19 @@ class _Run:
         keras_home = self.tmp / "keras_home"
         seed_keras_home(keras_home, self.data.spec, self.weights.paths())
         source = self._prepare(nb, work, harness, capture_dir)
-        backend = get_backend(self.backend_name)
+        backend = self.backend or get_backend(self.backend_name)
+        spec = self.data.spec
         launch = KernelLaunch(
             python=self.options.python or _python(),
             env=self._kernel_env(keras_home),
             spec_dir=self.tmp / "kernels",
             log_path=kernel_log,
+            workdir=work,
+            readable=[harness / "prelude.py", harness / "config.json", keras_home]
+            + ([Path(spec.dir)] if spec else [])
+            + [Path(p).resolve() for p in self.weights.paths().values()],
+            writable=[capture_dir],
+            limits=self.options.limits,
         )
         manager_class = backend.kernel_manager_class(launch)
         kernel_cmd = " ".join(backend.command(launch))
@@ -629,6 +676,15 @@ class _Run:
         finally:
             tail.stop()
             pm_logger.removeHandler(handler)
+            from grader.execute.sandbox import finish_sandbox
+
+            self.sandbox = finish_sandbox(
+                backend,
+                launch,
+                executed_path.parent,
+                {executed_path.name, output_log.name, kernel_log.name},
+                self.log,
+            )
         seconds = self.elapsed()
         if error is not None:
             failure = self._classify(
@@ -648,6 +704,9 @@ class _Run:
             failure = _stopped_early(executed)
             if failure is not None:
                 failure.seconds = seconds
+        from grader.execute.sandbox import apply_verdict
+
+        failure = apply_verdict(failure, self.sandbox, error)
         return kernel_cmd, failure, _clean(executed)
 
     def _classify(
@@ -741,6 +800,8 @@ class _Run:
             ),
             network_attempts=sorted({e.url for e in capture.of_type(NetworkEvent)})[:50],
             environment=env,
+            sandbox=self.sandbox,
+            verification=self.verification,
             cache_key=self.key,
             started_at=self.started_at,
             finished_at=_now(),

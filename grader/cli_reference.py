@@ -1,0 +1,308 @@
+"""``grader reference``: build the reference bands, verify the reference solutions, compare builds.
+
+A thin mapping of options to :mod:`grader.reference`; :func:`register` adds
+the sub-application to the main one.
+
+Exit codes: 0 success; 1 a reference notebook broke (verify), a run failed
+(build) or two band files differ (compare); 2 bad input.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from grader.errors import GraderError
+
+if TYPE_CHECKING:
+    from grader.execute.models import RunOptions, RunResult
+    from grader.reference.runs import RunSettings
+    from grader.reference.verify import NotebookVerdict, VerifyReport
+
+__all__ = ["default_reference_dir", "register"]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class ProfileName(StrEnum):
+    smoke = "smoke"
+    full = "full"
+
+
+def default_reference_dir() -> Path:
+    """``./reference`` when it holds reference notebooks, else the one beside the package."""
+    here = Path("reference")
+    if (here / "expected.yaml").is_file():
+        return here
+    return Path(__file__).resolve().parent.parent / "reference"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``reference`` sub-commands (build, verify, compare) to the grader application."""
+    ref = typer.Typer(
+        help="Reference solutions: build their bands, verify them (CI), compare band files.",
+        no_args_is_help=True,
+    )
+    ref.command("build")(build)
+    ref.command("verify")(verify)
+    ref.command("compare")(compare)
+    app.add_typer(ref, name="reference")
+
+
+_Reference = Annotated[
+    Path | None,
+    typer.Option(
+        "--reference",
+        help="Folder of the reference notebooks and expected.yaml (default: ./reference).",
+    ),
+]
+_Profile = Annotated[
+    ProfileName,
+    typer.Option(help="smoke: synthetic data, capped epochs (CI); full: the notebooks as written."),
+]
+_Data = Annotated[
+    str | None,
+    typer.Option(
+        help="'synthetic', 'cifar10' (seeded with `grader data cifar10`) or an archive path "
+        "(default: synthetic for smoke, cifar10 for full)."
+    ),
+]
+_Weights = Annotated[
+    Path | None, typer.Option(help="Folder of Keras application weight files (ImageNet).")
+]
+_Home = Annotated[
+    Path | None,
+    typer.Option(help="Data store and run cache (default $GRADER_HOME or ~/.cache/grader)."),
+]
+_Threads = Annotated[int | None, typer.Option(help="TensorFlow/BLAS threads in the kernel.")]
+
+
+def _settings(
+    profile: ProfileName,
+    data: str | None,
+    weights: Path | None,
+    home: Path | None,
+    threads: int | None,
+    force: bool,
+    console: Console,
+) -> RunSettings:
+    from grader.reference.runs import RunSettings
+
+    settings = RunSettings(
+        profile=profile.value,
+        data=data,
+        weights=weights,
+        home=home,
+        threads=threads,
+        force=force,
+    )
+
+    def runner(path: Path, options: RunOptions) -> RunResult:
+        from grader.execute import run_notebook
+
+        console.print(f"  running {path.name} (seed {options.seed}, {options.profile} profile) ...")
+        return run_notebook(path, options)
+
+    settings.runner = runner
+    return settings
+
+
+def build(
+    profile: _Profile = ProfileName.smoke,
+    seeds: Annotated[int, typer.Option(min=1, help="Number of seeded runs per notebook.")] = 3,
+    first_seed: Annotated[int, typer.Option(help="Seeds are first_seed .. first_seed+N-1.")] = 1,
+    reference: _Reference = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Band file to write (default: <reference>/bands/<profile>.json)."),
+    ] = None,
+    data: _Data = None,
+    weights: _Weights = None,
+    home: _Home = None,
+    threads: _Threads = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run again even when the run cache has a result.")
+    ] = False,
+) -> None:
+    """Run the reference notebooks over several seeds and write their bands."""
+    console = Console(stderr=True)
+    try:
+        from grader.reference.build import band_file_name, build_bands
+        from grader.reference.expectations import load_expectations
+
+        folder = reference or default_reference_dir()
+        expectations = load_expectations(folder)
+        settings = _settings(profile, data, weights, home, threads, force, console)
+        target = out or folder / "bands" / band_file_name(profile.value, settings.data_name())
+        seed_list = list(range(first_seed, first_seed + seeds))
+        console.print(
+            f"building bands: {len(expectations.notebooks)} notebook(s) × {len(seed_list)} "
+            f"seed(s), {profile.value} profile, {settings.data_name()} data"
+        )
+        result = build_bands(
+            expectations,
+            seed_list,
+            settings,
+            command=f"grader reference build --profile {profile.value} --seeds {seeds} "
+            f"--first-seed {first_seed}" + (f" --data {data}" if data else ""),
+            on_run=lambda s, r: console.print(
+                f"  [green]ok[/] {s.notebook} seed {s.seed}: {r.wall_seconds:.0f} s"
+                + (" (cached)" if r.from_cache else "")
+            ),
+        )
+    except GraderError as exc:
+        console.print(f"[red]error:[/] {exc.message}")
+        failed_run = "notebook" in exc.fields
+        raise typer.Exit(EXIT_FAILED if failed_run else EXIT_BAD_INPUT) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(result.band_set.as_json(), encoding="utf-8")
+    _print_bands(Console(), result.band_set)
+    console.print(f"wrote {target} in {result.wall_seconds:.0f} s")
+
+
+def _print_bands(console: Console, band_set: object) -> None:
+    from grader.report.bands import BandSet
+
+    if not isinstance(band_set, BandSet):
+        return
+    table = Table(title=f"bands: {band_set.describe()}")
+    for col in ("kind", "base", "runs", "test accuracy (mean ± sd)", "band", "s/epoch"):
+        table.add_column(col)
+    for b in band_set.bands:
+        acc = b.accuracy
+        spe = b.seconds_per_epoch
+        table.add_row(
+            b.kind,
+            b.base or "all",
+            str(acc.n if acc else 0),
+            f"{acc.mean:.4f} ± {acc.std:.4f}"
+            if acc and acc.mean is not None and acc.std is not None
+            else "—",
+            f"{b.test_accuracy[0]:.4f}–{b.test_accuracy[1]:.4f}" if b.test_accuracy else "—",
+            f"{spe.mean:.2f}" if spe and spe.mean is not None else "—",
+        )
+    console.print(table)
+
+
+def verify(
+    profile: _Profile = ProfileName.smoke,
+    reference: _Reference = None,
+    bands: Annotated[
+        Path | None,
+        typer.Option(help="Band file or folder (default: <reference>/bands)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the runs (default: the band's first seed).")
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Verify only this notebook (repeatable).")
+    ] = None,
+    data: _Data = None,
+    weights: _Weights = None,
+    home: _Home = None,
+    threads: _Threads = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run again even when the run cache has a result.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Execute every reference notebook: each must earn its expected points inside its bands."""
+    console = Console(stderr=True)
+    try:
+        from grader.reference.expectations import load_expectations
+        from grader.reference.verify import verify_references
+        from grader.report.bands import load_band_sets
+
+        folder = reference or default_reference_dir()
+        expectations = load_expectations(folder)
+        band_sets = load_band_sets(bands or folder / "bands")
+        settings = _settings(profile, data, weights, home, threads, force, console)
+        report = verify_references(
+            expectations,
+            settings,
+            band_sets,
+            seed=seed,
+            only=only,
+            on_notebook=lambda v: _print_verdict(console, v),
+        )
+    except GraderError as exc:
+        console.print(f"[red]error:[/] {exc.message}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if as_json:
+        typer.echo(report.model_dump_json(indent=1))
+    _print_report(console, report)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)
+
+
+def _print_verdict(console: Console, v: NotebookVerdict) -> None:
+    mark = "[green]ok[/]" if v.ok else "[red]FAILED[/]"
+    took = f", {v.wall_seconds:.0f} s" if v.wall_seconds is not None else ""
+    cached = " (cached)" if v.from_cache else ""
+    console.print(
+        f"  {mark} {v.notebook}: {v.points if v.points is not None else '?'}/"
+        f"{v.max_points if v.max_points is not None else '?'} points "
+        f"(expected {v.expected_points}){took}{cached}"
+    )
+    for m in v.models:
+        acc = f"{m.test_accuracy:.4f}" if m.test_accuracy is not None else "—"
+        band = f" band {m.band[0]:.4f}–{m.band[1]:.4f}" if m.band else ""
+        flag = "" if m.in_band is not False else " [red]outside[/]"
+        console.print(f"      {m.label}: {m.found or '[red]missing[/]'} {acc}{band}{flag}")
+
+
+def _print_report(console: Console, report: VerifyReport) -> None:
+    for note in report.notes:
+        console.print(f"  [yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    problems = report.all_problems()
+    where = f" against {report.band_file}" if report.band_file else ""
+    if not problems:
+        console.print(
+            f"[green]verified[/] {len(report.notebooks)} reference notebook(s){where} "
+            f"({report.profile} profile) in {report.wall_seconds:.0f} s"
+        )
+        return
+    console.print(f"[red]reference verification failed[/] ({report.profile} profile{where}):")
+    for p in problems:
+        console.print(f"  [red]✗[/] {p}", highlight=False, soft_wrap=True)
+
+
+def compare(
+    old: Annotated[Path, typer.Argument(help="A band file.")],
+    new: Annotated[Path, typer.Argument(help="A rebuild of it with the same seeds.")],
+    accuracy_tolerance: Annotated[
+        float | None,
+        typer.Option(help="Largest accuracy difference allowed (default: the file's)."),
+    ] = None,
+    seconds_tolerance: Annotated[
+        float | None,
+        typer.Option(help="Largest relative training-time difference (default: the file's)."),
+    ] = None,
+) -> None:
+    """Check that a rebuilt band file reproduces another within the stated tolerance."""
+    from grader.reference.build import compare_band_sets
+    from grader.report.bands import load_band_set
+
+    console = Console()
+    a, b = load_band_set(old), load_band_set(new)
+    if a is None or b is None:
+        console.print(f"[red]error:[/] {old if a is None else new}: not a readable band file")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    diffs = compare_band_sets(
+        a, b, accuracy_tolerance=accuracy_tolerance, seconds_tolerance=seconds_tolerance
+    )
+    if diffs:
+        console.print(f"[red]{len(diffs)} difference(s)[/] between {old} and {new}:")
+        for d in diffs:
+            console.print(f"  {d}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_FAILED)
+    tol = a.tolerance
+    console.print(
+        f"[green]reproduced[/]: {new} matches {old} (accuracy ±"
+        f"{accuracy_tolerance if accuracy_tolerance is not None else tol.reproducible_accuracy}, "
+        f"training time ±{seconds_tolerance if seconds_tolerance is not None else tol.reproducible_seconds})"
+    )

@@ -250,8 +250,9 @@ def batch(
         f"{counts['missing']} missing; {len(summary.intake.problems)} intake problems"
     )
     console.print(f"graded on: {summary.executor}")
-    console.print(f"dashboard: [bold]{summary.dashboard}[/]")
-    console.print(f"gradebook: {summary.files['gradebook']}")
+    # paths are printed whole (never wrapped), so they can be copied and found by scripts
+    console.print(f"dashboard: [bold]{summary.dashboard}[/]", soft_wrap=True)
+    console.print(f"gradebook: {summary.files['gradebook']}", soft_wrap=True)
     if counts["failed"]:
         raise typer.Exit(EXIT_SOME_FAILED)
 

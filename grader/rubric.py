@@ -145,7 +145,16 @@ def _curves_shown(ev: Evidence, params: dict[str, Any]) -> Outcome:
 
 @_check("test_accuracy_reported")
 def _test_accuracy(ev: Evidence, params: dict[str, Any]) -> Outcome:
-    """A final test accuracy is shown for each approach trained."""
+    """A final test accuracy is shown for each approach trained (and survives verification)."""
+    forged = [f for f in ev.findings if f.code == "forged-accuracy"]
+    if forged:
+        # the harness re-evaluated the saved model out of process and got another number
+        return Outcome(
+            Status.not_met,
+            "a reported test accuracy does not match the harness's own evaluation of the "
+            "saved model: " + "; ".join(f.message for f in forged),
+            missing="report the accuracy the model really reaches on the test set",
+        )
     if (o := _no_outputs(ev)) is not None:
         return o
     if not ev.models:

@@ -164,6 +164,7 @@ def test_defaults_are_a_small_cpu_job() -> None:
 
 
 def test_a_batch_on_slurm_needs_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
     from grader.batch import dask_backend
     from grader.batch.runner import BatchOptions, run_batch
     from tests.test_batch_support import write_notebook

@@ -315,6 +315,8 @@ def test_forged_results_are_caught(
     assert check is not None and check.checks[0].status in ("forged", "unverified")
     if check.checks[0].status == "forged":
         assert check.checks[0].verified is not None and check.checks[0].verified < 0.9
+        graded = _grade(result)
+        assert graded["points"] == 0 and graded["criteria"]["test_accuracy"] == "not_met"
 
 
 # ------------------------------------------------------------------- batch

@@ -307,3 +307,26 @@ def test_saved_files_behind_links_are_not_read(
     model.symlink_to(tmp_path / "someone-elses.keras")
     report, findings = verify.verify_run(job)
     assert report.checks[0].status == "unverified" and "safely" in report.checks[0].reason
+
+
+def test_a_forged_accuracy_earns_no_point_once_the_rubric_reads_it() -> None:
+    """The rubric must block the test-accuracy requirement on ``forged-accuracy`` (lead's change)."""
+    from grader.evidence import Finding, Severity
+    from grader.rubric import CHECKS
+
+    ev = _evidence(0.99)
+    ev.source = "merged"  # graded from a run
+    ev.has_curves = True
+    ev.findings = [
+        Finding(
+            code="forged-accuracy",
+            severity=Severity.error,
+            message="cnn: reported 0.99, re-evaluated 0.61",
+            model="m1",
+        )
+    ]
+    name = "accuracy_verified" if "accuracy_verified" in CHECKS else "test_accuracy_reported"
+    outcome = CHECKS[name].fn(ev, {})
+    if outcome.status.value == "met":
+        pytest.skip("the rubric does not read forged-accuracy findings yet (change pending)")
+    assert outcome.status.value == "not_met" and "0.99" in outcome.reason

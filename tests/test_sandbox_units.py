@@ -422,3 +422,19 @@ def test_prepared_state_builds_a_confined_kernel_command(
     finally:
         backend.finish(launch)
     assert not state.runtime.exists()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="a user of the run's own needs root")
+def test_fallback_user_decision_and_private_output(tmp_path: Path) -> None:
+    run = tmp_path / "runs" / "nb-x"
+    for sub in ("out", "work", "harness"):
+        (run / sub).mkdir(parents=True)
+    conf = _conf(tmp_path, workdir=run / "work", readable=[run / "harness"])
+    uid, gid, description = fallback.FallbackBackend().user_for(conf)
+    assert os.stat(run / "out").st_mode & 0o777 == 0o700
+    assert os.stat(run).st_mode & 0o777 == 0o711
+    reachable = all(os.stat(p).st_mode & 0o001 for p in run.parents)
+    if reachable:
+        assert uid is not None and uid == gid and "of this run only" in description
+    else:
+        assert uid is None and "cannot reach" in description

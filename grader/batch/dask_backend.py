@@ -261,6 +261,8 @@ def open_dask_executor(options: BatchOptions) -> DaskExecutor:
                 f"cannot reach the dask scheduler at {options.scheduler}: {exc}"
             ) from None
         gpu = bool(options.gpus)
+        if gpu:
+            _check_gpu_workers(client, options.scheduler)
         return DaskExecutor(
             client,
             gpu=gpu,
@@ -307,6 +309,17 @@ def open_dask_executor(options: BatchOptions) -> DaskExecutor:
     return DaskExecutor(
         client, cluster=cluster, gpu=bool(gpus), description=description, threads=threads
     )
+
+
+def _check_gpu_workers(client: Any, address: str) -> None:
+    """Refuse GPU runs on a cluster whose workers (if any have come yet) declare no GPU."""
+    workers = (client.scheduler_info().get("workers") or {}).values()
+    if workers and not any((w.get("resources") or {}).get("GPU") for w in workers):
+        client.close()
+        raise UsageError(
+            f"--gpus all: no worker of {address} declares a GPU; start each with "
+            "CUDA_VISIBLE_DEVICES=<gpu> dask worker ... --resources GPU=<runs per GPU>"
+        )
 
 
 # ------------------------------------------------------------ local clusters

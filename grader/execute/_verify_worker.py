@@ -47,7 +47,12 @@ def _one(item: dict[str, Any], out_dir: str, np: Any, keras: Any) -> dict[str, A
         result["take"] = [int(i) for i in take]
     else:
         x = np.asarray(x[: int(item.get("predict_rows") or len(x))])
-    out = model.predict(x, batch_size=int(item.get("batch_size") or 128), verbose=0)
+    size = int(item.get("batch_size") or 256)
+    parts = [model.predict_on_batch(x[i : i + size]) for i in range(0, len(x), size)]
+    if any(isinstance(p, dict | list | tuple) for p in parts):
+        result["error"] = "the model has several outputs"
+        return result
+    out = np.concatenate([np.asarray(p) for p in parts]) if parts else np.zeros((0, 1))
     if isinstance(out, dict | list | tuple):
         result["error"] = "the model has several outputs"
         return result

@@ -602,10 +602,10 @@ class _Run:
             spec_dir=self.tmp / "kernels",
             log_path=kernel_log,
             workdir=work,
-            readable=[harness / "prelude.py", harness / "config.json", keras_home]
+            readable=[harness / "prelude.py", harness / "config.json"]
             + ([Path(spec.dir)] if spec else [])
             + [Path(p).resolve() for p in self.weights.paths().values()],
-            writable=[capture_dir],
+            writable=[capture_dir, keras_home],  # Keras ignores a cache folder it cannot write
             limits=self.options.limits,
         )
         manager_class = backend.kernel_manager_class(launch)

@@ -1073,8 +1073,12 @@ def _attribute_accuracy(
             accepted,
             key=lambda c: (_ACC_PRIORITY.get(c.method, 0) + (1 if c.mentions_test else 0), c.order),
         )
+        # a line that names another model and says nothing of the evaluated one
         labelled = [
-            c for c in accepted if _best_entry(c.label, state.entries) not in (None, targets[0])
+            c
+            for c in accepted
+            if _best_entry(c.label, state.entries) not in (None, targets[0])
+            and _label_score(c.label, targets[0]) == 0
         ]
         if labelled and len(labelled) == len(accepted):
             # every line names another model: a summary cell, match by label

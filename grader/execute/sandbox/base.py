@@ -302,6 +302,7 @@ class SandboxBackend:
             for folder in writable:
                 with contextlib.suppress(OSError):
                     _chown_tree(folder, uid, gid if gid is not None else uid)
+                    os.chmod(folder, 0o700)  # private to the run's own user
         support = _cgroup_support() if self.uses_cgroups else CgroupSupport(reason="not used")
         cgroups = create_cgroups(
             support, conf.name, memory=limits.memory_bytes, pids=limits.processes

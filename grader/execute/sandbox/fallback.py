@@ -13,6 +13,7 @@ and report say so.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -85,6 +86,21 @@ def reachable_by_others(path: Path) -> bool:
     return True
 
 
+def _open_run_folder(run: Path) -> None:
+    """Let a user of the run's own pass through its folder, and keep the harness's output private.
+
+    The run folder becomes traversable but not listable (0711); its ``out``
+    folder (the harness's results) stays the harness's alone (0700); the
+    writable folders are handed to the run's user (see ``prepare``).
+    """
+    out = run / "out"
+    if not out.is_dir() or out.is_symlink():
+        return  # not a runner's run folder: leave it alone
+    with contextlib.suppress(OSError):
+        os.chmod(out, 0o700)
+        os.chmod(run, 0o711)
+
+
 class FallbackBackend(SandboxBackend):
     """Resource limits only (see the module docstring)."""
 
@@ -100,6 +116,7 @@ class FallbackBackend(SandboxBackend):
         needed = list(conf.readable)
         if conf.workdir is not None:
             needed.append(conf.workdir)
+            _open_run_folder(conf.workdir.parent)
         blocked = [p for p in needed if not reachable_by_others(p)]
         if blocked:
             return (

@@ -204,11 +204,19 @@ def _evidence(acc: float | None) -> Evidence:
     return Evidence(notebook=info, framework=Framework.keras, models=[run])
 
 
-def _job(tmp_path: Path, served: ServedData, inputs: np.ndarray, acc: float) -> verify.VerifyJob:
+def _job(
+    tmp_path: Path,
+    served: ServedData,
+    inputs: np.ndarray,
+    acc: float,
+    labels: np.ndarray | None = None,
+) -> verify.VerifyJob:
     cap = tmp_path / "capture"
     (cap / "verify").mkdir(parents=True)
     np.save(cap / "verify" / "x-001.npy", inputs)
     (cap / "verify" / "m-001.keras").write_bytes(b"model")
+    if labels is not None:
+        np.save(cap / "verify" / "y-002.npy", labels)
     ev = {
         "type": "evaluate",
         "seq": 3,
@@ -216,7 +224,12 @@ def _job(tmp_path: Path, served: ServedData, inputs: np.ndarray, acc: float) -> 
         "model_name": "cnn",
         "fit": "f1",
         "metrics": {"loss": 1.0, "accuracy": acc},
-        "verify": {"model_file": "m-001.keras", "inputs_file": "x-001.npy", "rows": len(inputs)},
+        "verify": {
+            "model_file": "m-001.keras",
+            "inputs_file": "x-001.npy",
+            "labels_file": "y-002.npy" if labels is not None else None,
+            "rows": len(inputs),
+        },
     }
     record = CaptureRecord.model_validate(
         {
@@ -330,3 +343,26 @@ def test_a_forged_accuracy_earns_no_point_once_the_rubric_reads_it() -> None:
     if outcome.status.value == "met":
         pytest.skip("the rubric does not read forged-accuracy findings yet (change pending)")
     assert outcome.status.value == "not_met" and "0.99" in outcome.reason
+
+
+def test_a_renumbered_class_subset_is_scored_as_the_notebook_numbers_it(
+    tmp_path: Path, served: ServedData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    classes = np.array([2, 5, 7])
+    keep = np.isin(served.y_test, classes)
+    x = served.x_test[keep] / 255.0
+    theirs = np.searchsorted(classes, served.y_test[keep])  # the notebook's 0..2
+    preds = theirs.copy()
+    preds[: len(preds) // 3] = (preds[: len(preds) // 3] + 1) % 3  # two thirds right
+    monkeypatch.setattr(verify, "_run_worker", _worker(preds))
+    report, _ = verify.verify_run(_job(tmp_path, served, x, acc=2 / 3, labels=theirs))
+    check = report.checks[0]
+    assert check.status == "verified" and check.label_mapping == "2->0, 5->1, 7->2"
+    assert check.verified == pytest.approx(1 - (len(preds) // 3) / len(preds))
+
+
+def test_class_numbering_needs_labels_that_follow_the_classes() -> None:
+    true = np.array([3, 3, 5, 5, 7, 7])
+    assert verify.class_numbering(true, np.array([0, 0, 1, 1, 2, 2])) == {3: 0, 5: 1, 7: 2}
+    assert verify.class_numbering(true, np.array([0, 1, 1, 0, 2, 2])) is None  # not a function
+    assert verify.class_numbering(true, np.array([0, 0, 0, 0, 2, 2])) is None  # not one-to-one

@@ -170,6 +170,7 @@ class VerifyRef(_Rec):
 
     model_file: Annotated[str, Field(pattern=r"^m-\d{3,6}\.keras$")] | None = None
     inputs_file: Annotated[str, Field(pattern=r"^x-\d{3,6}\.npy$")] | None = None
+    labels_file: Annotated[str, Field(pattern=r"^y-\d{3,6}\.npy$")] | None = None
     rows: int | None = None
     predicted_rows: int | None = None  # smoke profile: only these rows were predicted
     error: str | None = None

@@ -1017,7 +1017,8 @@ def _wrap_evaluate(original: Any, flavour: str) -> Any:
         caps = _safe(_cap_eval_args, rec, bound.arguments, "eval_samples") or []
         with _Depth(rec):
             result = original(*bound.args, **bound.kwargs)
-        saved = _safe(_save_for_verification, rec, self, bound.arguments.get("x"), None)
+        given = bound.arguments
+        saved = _safe(_save_for_verification, rec, self, given.get("x"), None, given.get("y"))
         _safe(_record_evaluate, rec, self, result, data, caps, saved)
         return result
 
@@ -1188,13 +1189,14 @@ def _weights_probe(np: Any, model: Any) -> tuple[Any, ...]:
 
 
 def _save_for_verification(
-    rec: _Recorder, model: Any, x: Any, predicted_rows: int | None
+    rec: _Recorder, model: Any, x: Any, predicted_rows: int | None, y: Any = None
 ) -> dict[str, Any] | None:
     """Save the model (``.keras``) and the inputs it was given, for the harness to re-check.
 
     The harness loads them in a separate process, never trusting this one: the
-    files are only inputs to its own predictions, scored against labels the
-    kernel never sees from the harness.
+    files are only inputs to its own predictions, scored against the labels it
+    holds itself. The notebook's own labels (``y``) only tell the harness how
+    the notebook numbered the classes (a renumbered subset of CIFAR-10).
     """
     cfg = rec.config.get("verify")
     np = _np()
@@ -1253,9 +1255,21 @@ def _save_for_verification(
         os.replace(tmp, os.path.join(folder, inputs_name))
         with contextlib.suppress(TypeError):
             state["inputs"][id(first)] = (weakref.ref(first), inputs_name)
+    labels_name = None
+    labels = _as_numpy(y) if y is not None else None
+    if labels is not None and labels.dtype.kind in "uifb" and len(labels) == n:
+        if labels.ndim == 2 and labels.shape[1] > 1:
+            labels = labels.argmax(axis=1)
+        if labels.size == n:
+            state["input_count"] += 1
+            labels_name = f"y-{state['input_count']:03d}.npy"
+            tmp = os.path.join(folder, f".{labels_name}.tmp.npy")
+            np.save(tmp, labels.reshape(-1).astype(np.int64), allow_pickle=False)
+            os.replace(tmp, os.path.join(folder, labels_name))
     return {
         "model_file": model_file[1],
         "inputs_file": inputs_name,
+        "labels_file": labels_name,
         "rows": n,
         "predicted_rows": predicted_rows,
     }

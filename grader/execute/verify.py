@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelCheck",
     "check_run",
+    "class_numbering",
     "VerificationReport",
     "VerifyJob",
     "prelude_config",
@@ -326,8 +327,37 @@ def score_predictions(predicted: np.ndarray, labels: np.ndarray) -> tuple[float,
     return direct, best, mapping
 
 
+def class_numbering(true: np.ndarray, theirs: np.ndarray) -> dict[int, int] | None:
+    """How the notebook numbers the dataset's classes, read from its own labels of the same rows.
+
+    A notebook on a subset of classes renumbers them (``np.searchsorted``); its
+    labels then are a function of the true class. They are the kernel's, so
+    untrusted, and used only when they are such a function (98% of the rows, one
+    number per class): a renaming of classes cannot make a weak model strong.
+    """
+    import numpy as np
+
+    if len(true) == 0 or len(true) != len(theirs):
+        return None
+    mapping: dict[int, int] = {}
+    agree = 0
+    for c in np.unique(true):
+        values, counts = np.unique(theirs[true == c], return_counts=True)
+        k = int(counts.argmax())
+        mapping[int(c)] = int(values[k])
+        agree += int(counts[k])
+    if agree < 0.98 * len(true) or len(set(mapping.values())) != len(mapping):
+        return None
+    return mapping
+
+
 def _check(
-    plan: _Plan, result: dict[str, Any] | None, preds: Any, inputs: Any, job: VerifyJob
+    plan: _Plan,
+    result: dict[str, Any] | None,
+    preds: Any,
+    inputs: Any,
+    job: VerifyJob,
+    theirs: Any = None,
 ) -> ModelCheck:
     import numpy as np
 
@@ -363,6 +393,8 @@ def _check(
         if rows_taken.min() < 0 or rows_taken.max() >= len(inputs):
             return ModelCheck(status="unverified", reason="bad rows from the worker", **base)
         inputs, index = inputs[rows_taken], index[rows_taken]
+        if theirs is not None and len(theirs) > int(rows_taken.max()):
+            theirs = theirs[rows_taken]
     elif predicted_rows:
         preds = preds[np.arange(len(inputs)) % max(1, len(preds))]
     if len(preds) != len(inputs):
@@ -381,18 +413,31 @@ def _check(
             **base,
         )
     labels = job.served.y_test[index[matched]]
-    direct, best, mapping = score_predictions(preds[matched], labels)
     independent = min(n_matched, predicted_rows) if predicted_rows else n_matched
-    claimed = m.test_accuracy if m.test_accuracy is not None else direct
-    # the report is honest if it lies between the accuracy as predicted and the accuracy
-    # under the best renaming of classes (a notebook that renumbered a class subset)
-    low, high = direct - tolerance(direct, independent), best + tolerance(best, independent)
-    ok = low <= claimed <= high
-    renamed = mapping is not None and abs(claimed - best) < abs(claimed - direct)
-    verified = best if renamed else direct
-    tol = tolerance(verified, independent)
-    if not renamed:
-        mapping = None
+    numbering = None
+    if theirs is not None and len(theirs) == len(inputs):
+        numbering = class_numbering(labels, np.asarray(theirs).reshape(-1)[matched])
+    mapping: str | None
+    if numbering is not None:
+        # the notebook's own numbering of the classes: score exactly as it did
+        renumbered = np.array([numbering[int(c)] for c in labels])
+        verified = float(np.mean(preds[matched] == renumbered))
+        tol = tolerance(verified, independent)
+        claimed = m.test_accuracy if m.test_accuracy is not None else verified
+        ok = abs(claimed - verified) <= tol
+        renamed = any(k != v for k, v in numbering.items())
+        mapping = ", ".join(f"{k}->{v}" for k, v in sorted(numbering.items())) if renamed else None
+    else:
+        direct, best, found = score_predictions(preds[matched], labels)
+        claimed = m.test_accuracy if m.test_accuracy is not None else direct
+        # the report is honest if it lies between the accuracy as predicted and the accuracy
+        # under the best renaming of classes (a notebook that renumbered a class subset)
+        low, high = direct - tolerance(direct, independent), best + tolerance(best, independent)
+        ok = low <= claimed <= high
+        renamed = found is not None and abs(claimed - best) < abs(claimed - direct)
+        verified = best if renamed else direct
+        tol = tolerance(verified, independent)
+        mapping = found if renamed else None
     params = result.get("params")
     extra = {
         "verified": round(verified, 6),
@@ -447,10 +492,10 @@ def verify_run(job: VerifyJob) -> tuple[VerificationReport, list[Finding]]:
         key = (ref.model_file, ref.inputs_file, ref.predicted_rows)
         if key not in keys:
             problem = None
-            for name, limit in (
-                (ref.model_file, MAX_MODEL_BYTES),
-                (ref.inputs_file, MAX_INPUT_BYTES),
-            ):
+            files = [(ref.model_file, MAX_MODEL_BYTES), (ref.inputs_file, MAX_INPUT_BYTES)]
+            if ref.labels_file:
+                files.append((ref.labels_file, MAX_INPUT_BYTES))
+            for name, limit in files:
                 if not (in_dir / name).exists():
                     problem = problem or _copy_in(job.capture_dir, name, in_dir / name, limit)
             if problem:
@@ -484,11 +529,13 @@ def verify_run(job: VerifyJob) -> tuple[VerificationReport, list[Finding]]:
     for i, plan in enumerate(plans):
         item = item_of.get(i)
         result = results.get(item) if item is not None else None
-        preds = inputs = None
+        preds = inputs = theirs = None
         if result is not None and result.get("ok") and plan.ref is not None:
             preds = _read_array(out_dir, f"p-{item}.npy", MAX_INPUT_BYTES)
             inputs = _read_array(in_dir, plan.ref.inputs_file or "", MAX_INPUT_BYTES)
-        check = _check(plan, result, preds, inputs, job)
+            if plan.ref.labels_file:
+                theirs = _read_array(in_dir, plan.ref.labels_file, MAX_INPUT_BYTES)
+        check = _check(plan, result, preds, inputs, job, theirs)
         report.checks.append(check)
         job.log(f"verification {check.model} ({check.name}): {check.status}: {check.reason}")
     report.seconds = round(time.monotonic() - t0, 3)

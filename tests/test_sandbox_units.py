@@ -438,3 +438,20 @@ def test_fallback_user_decision_and_private_output(tmp_path: Path) -> None:
         assert uid is not None and uid == gid and "of this run only" in description
     else:
         assert uid is None and "cannot reach" in description
+
+
+def test_stale_run_cgroups_are_swept(tmp_path: Path) -> None:
+    from grader.execute.sandbox.cgroups import CgroupSupport, sweep_stale
+
+    for name in ("grader-old", "grader-new", "grader-busy", "someone-else"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "grader-busy" / "cgroup.procs").write_text("1234\n")
+    for name in ("grader-old", "grader-busy", "someone-else"):
+        os.utime(tmp_path / name, (1, 1))
+    support = CgroupSupport(version=1, memory_parent=tmp_path, pids_parent=tmp_path)
+    assert sweep_stale(support) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "grader-busy",
+        "grader-new",
+        "someone-else",
+    ]

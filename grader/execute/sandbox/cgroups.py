@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CgroupSet", "CgroupSupport", "create_cgroups", "probe_cgroups"]
+__all__ = ["CgroupSet", "CgroupSupport", "create_cgroups", "probe_cgroups", "sweep_stale"]
 
 
 @dataclass(frozen=True)
@@ -223,12 +223,37 @@ def probe_cgroups() -> CgroupSupport:
     return CgroupSupport(reason="the harness may not create cgroups here (no write access)")
 
 
+def sweep_stale(support: CgroupSupport, prefix: str = "grader-", age: float = 900.0) -> int:
+    """Remove empty run cgroups left by a harness that was killed (older than ``age`` seconds).
+
+    A run's cgroup gets its kernel within seconds of being made, so an empty
+    one that old belongs to no running run. Returns how many were removed.
+    """
+    removed = 0
+    now = time.time()
+    for parent in {p for p in (support.memory_parent, support.pids_parent) if p is not None}:
+        try:
+            children = [c for c in parent.iterdir() if c.name.startswith(prefix)]
+        except OSError:
+            continue
+        for child in children:
+            try:
+                if now - child.stat().st_mtime < age or _procs(child):
+                    continue
+                child.rmdir()
+                removed += 1
+            except OSError:
+                continue
+    return removed
+
+
 def create_cgroups(
     support: CgroupSupport, name: str, *, memory: int | None, pids: int | None
 ) -> CgroupSet | None:
     """Make the run's cgroups with their limits; None when nothing could be made."""
     if support.version is None:
         return None
+    sweep_stale(support)
     made = CgroupSet(version=support.version)
     try:
         if support.memory_parent is not None and memory:

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from grader.errors import GraderError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "print_error"]
 
 app = typer.Typer(
     name="grader",
@@ -34,12 +34,19 @@ app.add_typer(rubric_app, name="rubric")
 EXIT_OK, EXIT_UNMET, EXIT_BAD_INPUT = 0, 1, 2
 
 
+def print_error(console: Console, message: str) -> None:
+    """An error line: never read as markup, never wrapped (paths stay whole for copying)."""
+    from rich.markup import escape
+
+    console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
+
+
 @contextmanager
 def _errors_to_exit(console: Console) -> Iterator[None]:
     try:
         yield
     except GraderError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
+        print_error(console, exc.message)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -90,6 +97,25 @@ def check(
         Path | None, typer.Option(help="With --run: folder of Keras application weight files.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="With --run: seed for the run.")] = None,
+    sandbox: Annotated[
+        str,
+        typer.Option(
+            help="With --run: how the notebook is isolated: auto (the strongest available), "
+            "bwrap, container, or none (resource limits only; said in the result)."
+        ),
+    ] = "auto",
+    bands: Annotated[
+        Path | None,
+        typer.Option(
+            help="Reference bands (a file or folder from `grader reference build`) the models "
+            "are compared with; default: reference/bands when it exists. A stored notebook is "
+            "compared with the CIFAR-10 full-profile band, a --run with the band of its own "
+            "data and profile; a `no-band` note says when none matches."
+        ),
+    ] = None,
+    no_bands: Annotated[
+        bool, typer.Option("--no-bands", help="Do not compare with the reference bands.")
+    ] = False,
 ) -> None:
     """Check notebooks from their stored outputs (about a second each, nothing is executed).
 
@@ -101,6 +127,7 @@ def check(
     with _errors_to_exit(console):
         from grader.grade import StudentContext
         from grader.pipeline import check_paths
+        from grader.report.bands import resolve_bands
         from grader.roster import load_roster
         from grader.rubric import load_rubric
 
@@ -119,7 +146,9 @@ def check(
 
             if profile not in ("smoke", "full"):
                 raise GraderError(f"unknown profile {profile!r} (smoke or full)")
-            run_options = RunOptions(profile=profile, data=data, weights=weights, seed=seed)
+            run_options = RunOptions(
+                profile=profile, data=data, weights=weights, seed=seed, backend=sandbox
+            )
             progress = _run_progress(Console(stderr=True))
         outcomes = check_paths(
             paths,
@@ -128,6 +157,7 @@ def check(
             roster=ros if not student else None,
             run_options=run_options,
             progress=progress,
+            bands=resolve_bands(bands, enabled=not no_bands),
         )
         if not outcomes:
             raise GraderError("no notebooks (*.ipynb) found under " + ", ".join(map(str, paths)))

@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from grader.cli import print_error
 from grader.errors import GraderError, UsageError
 
 __all__ = ["batch", "register"]
@@ -130,8 +131,14 @@ def batch(
     ] = None,
     bands: Annotated[
         Path | None,
-        typer.Option(help="Folder of reference bands drawn in the reports (when it exists)."),
-    ] = Path("reference") / "bands",
+        typer.Option(
+            help="Reference bands (file or folder) the models are compared with and that the "
+            "reports draw; default: reference/bands when it exists."
+        ),
+    ] = None,
+    no_bands: Annotated[
+        bool, typer.Option("--no-bands", help="Do not compare with the reference bands.")
+    ] = False,
     data: Annotated[
         str | None,
         typer.Option(help="Data for the runs: synthetic, cifar10, or a cifar-10-python.tar.gz."),
@@ -152,6 +159,28 @@ def batch(
             "nor the LMS archive gives them.",
         ),
     ] = False,
+    sandbox: Annotated[
+        str,
+        typer.Option(
+            help="How each notebook is isolated: auto (the strongest available here), bwrap, "
+            "container, or none (resource limits only; every report says so)."
+        ),
+    ] = "auto",
+    memory: Annotated[
+        str | None,
+        typer.Option(
+            help="Memory limit of each run, e.g. 6G (default: 3/4 of this machine's RAM "
+            "shared among the parallel runs; on a remote cluster, of the worker's machine)."
+        ),
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Re-check every claimed test accuracy by evaluating the saved model out of "
+            "process (costs up to a minute per run; off, a forged accuracy is not caught).",
+        ),
+    ] = True,
     force: Annotated[
         bool, typer.Option("--force", help="Grade everything again, ignoring the journal.")
     ] = False,
@@ -173,6 +202,17 @@ def batch(
         if not source.exists():
             raise UsageError(f"{source}: no such file or folder")
         mode = "static" if static else (profile.value if profile else "full")
+        memory_bytes = None
+        if memory is not None:
+            from grader.execute.sandbox.limits import parse_size
+
+            try:
+                memory_bytes = parse_size(memory)
+            except ValueError as exc:
+                raise UsageError(f"--memory: {exc}") from None
+        from grader.report.bands import resolve_bands
+
+        bands_path = resolve_bands(bands, enabled=not no_bands)
         options = BatchOptions(
             source=source,
             out=out,
@@ -182,7 +222,10 @@ def batch(
             workers=workers,
             retries=retries,
             force=force,
-            bands=bands,
+            bands=bands_path,
+            sandbox=sandbox,
+            memory=memory_bytes,
+            verify=verify,
             data=data,
             weights=weights,
             seed=seed,
@@ -235,7 +278,7 @@ def batch(
         console.print("[yellow]interrupted[/]: run the same command again to resume")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except GraderError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
+        print_error(console, exc.message)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
     rows = summary.results.rows

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from grader.cli import print_error
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def build(
             ),
         )
     except GraderError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
+        print_error(console, exc.message)
         failed_run = "notebook" in exc.fields
         raise typer.Exit(EXIT_FAILED if failed_run else EXIT_BAD_INPUT) from None
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -231,7 +232,7 @@ def verify(
             on_notebook=lambda v: _print_verdict(console, v),
         )
     except GraderError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
+        print_error(console, exc.message)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if as_json:
         typer.echo(report.model_dump_json(indent=1))
@@ -290,7 +291,7 @@ def compare(
     console = Console()
     a, b = load_band_set(old), load_band_set(new)
     if a is None or b is None:
-        console.print(f"[red]error:[/] {old if a is None else new}: not a readable band file")
+        print_error(console, f"{old if a is None else new}: not a readable band file")
         raise typer.Exit(EXIT_BAD_INPUT)
     diffs = compare_band_sets(
         a, b, accuracy_tolerance=accuracy_tolerance, seconds_tolerance=seconds_tolerance

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from grader.cli import print_error
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def run(
         )
         result = run_notebook(notebook, options, progress=None if as_json else _Printer(console))
     except GraderError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
+        print_error(console, exc.message)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if as_json:
         typer.echo(result.model_dump_json(indent=1, exclude={"capture"}))
@@ -236,7 +237,7 @@ def data_cifar10(
     try:
         spec = seed_cifar10_archive(archive, (home or default_home()).expanduser())
     except GraderError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
+        print_error(console, exc.message)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     typer.echo(json.dumps(spec.model_dump(), indent=1))
 

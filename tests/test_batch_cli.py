@@ -84,6 +84,10 @@ def test_failed_submissions_give_exit_code_1(tmp_path: Path, class_folder: Path)
     [
         (["--static", "--profile", "smoke"], "exclude each other"),
         (["--static", "--roster", "/no/such/roster.csv"], "cannot read the roster"),
+        (["--profile", "smoke", "--sandbox", "jail"], "choose one of auto, bwrap"),
+        (["--profile", "smoke", "--memory", "lots"], "is not a size"),
+        (["--profile", "smoke", "--memory", "1M"], "at least 64M"),
+        (["--static", "--bands", "/no/such/bands"], "no such band file or folder"),
     ],
 )
 def test_bad_input_gives_exit_code_2(

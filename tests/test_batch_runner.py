@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch.journal import Journal
-from grader.batch.runner import BatchEvent, BatchOptions, BatchSummary, run_batch
+from grader.batch.runner import BatchEvent, BatchOptions, BatchSummary, Graded, Job, run_batch
 from tests.test_batch_support import executions, fake_grade, write_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,45 @@ def _run(tmp_path: Path, out: str = "out", **kw: object) -> BatchSummary:
         **kw,  # type: ignore[arg-type]
     )
     return run_batch(options, grade=fake_grade, generated="2025-11-18 08:00")
+
+
+def _recording_grade(job: Job) -> Graded:
+    """fake_grade that also keeps the job it was given (what a real run would be asked)."""
+    Path(job.folder).mkdir(parents=True, exist_ok=True)
+    (Path(job.folder) / "job.json").write_text(job.model_dump_json(), encoding="utf-8")
+    return fake_grade(job)
+
+
+def test_runs_get_the_sandbox_and_a_share_of_the_memory(tmp_path: Path) -> None:
+    from grader.execute.sandbox.limits import physical_memory
+
+    _class(tmp_path)
+    options = BatchOptions(
+        source=tmp_path / "class", out=tmp_path / "out", mode="smoke", workers=2, verify=False
+    )
+    run_batch(options, grade=_recording_grade)
+    jobs = [
+        Job.model_validate_json((d / "job.json").read_text(encoding="utf-8"))
+        for d in sorted((tmp_path / "out" / "submissions").iterdir())
+    ]
+    ram = physical_memory()
+    assert ram and len(jobs) == 3
+    for job in jobs:
+        assert job.sandbox == "auto" and job.verify is False
+        assert job.memory_bytes == ram * 3 // 4 // 2  # 3/4 of RAM shared by the two runs
+    options = BatchOptions(
+        source=tmp_path / "class",
+        out=tmp_path / "out2",
+        mode="smoke",
+        workers=2,
+        sandbox="none",
+        memory=2 * 1024**3,
+    )
+    run_batch(options, grade=_recording_grade)
+    job = Job.model_validate_json(
+        next((tmp_path / "out2" / "submissions").glob("*/job.json")).read_text(encoding="utf-8")
+    )
+    assert job.sandbox == "none" and job.memory_bytes == 2 * 1024**3 and job.verify
 
 
 def _gradebook(out: Path) -> list[dict[str, str]]:

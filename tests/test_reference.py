@@ -556,6 +556,57 @@ def test_static_check_with_bands(tmp_path: Path, bands: BandSet) -> None:
     assert report.grade.points == plain.grade.points
 
 
+def test_cli_check_compares_with_the_bands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb = ROOT / "submissions" / "novakova_alice" / "hw5.ipynb"
+    band_dir = tmp_path / "course" / "reference" / "bands"
+    band_dir.mkdir(parents=True)
+    (band_dir / "full.json").write_text(_band_set().as_json(), encoding="utf-8")
+
+    def codes(*args: str) -> list[str]:
+        assert main(["check", str(nb), "--json", *args]) in (0, 1)
+        return [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]]
+
+    assert REFERENCE_BAND in codes("--bands", str(band_dir))
+    assert REFERENCE_BAND in codes("--bands", str(band_dir / "full.json"))
+    no_band = codes("--no-bands")
+    assert NO_BAND not in no_band and REFERENCE_BAND not in no_band
+    monkeypatch.chdir(tmp_path / "course")  # a course repository: its own reference/bands
+    assert REFERENCE_BAND in codes()
+    assert main(["check", str(nb), "--bands", str(tmp_path / "nowhere")]) == 2
+    assert "no such band file or folder" in capsys.readouterr().out
+    (tmp_path / "empty").mkdir()
+    assert main(["check", str(nb), "--bands", str(tmp_path / "empty")]) == 2
+    assert "no readable reference band" in capsys.readouterr().out
+
+
+def test_batch_evidence_holds_the_band_findings(tmp_path: Path, bands: BandSet) -> None:
+    from grader.batch.runner import BatchOptions, run_batch
+
+    band_dir = tmp_path / "bands"
+    band_dir.mkdir()
+    (band_dir / "full.json").write_text(bands.as_json(), encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch(
+        BatchOptions(source=ROOT / "submissions", out=out, mode="static", bands=band_dir, workers=1)
+    )
+    evidence = json.loads(
+        (out / "submissions" / "novakova-alice" / "evidence.json").read_text(encoding="utf-8")
+    )
+    assert REFERENCE_BAND in [f["code"] for f in evidence["findings"]]
+    # a change of the bands alone regrades (the comparison is part of the grade's evidence)
+    (band_dir / "full.json").unlink()
+    summary = run_batch(
+        BatchOptions(source=ROOT / "submissions", out=out, mode="static", bands=band_dir, workers=1)
+    )
+    assert summary.skipped == 0
+    evidence = json.loads(
+        (out / "submissions" / "novakova-alice" / "evidence.json").read_text(encoding="utf-8")
+    )
+    assert NO_BAND in [f["code"] for f in evidence["findings"]]
+
+
 # -------------------------------------------------------------- expectations
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch.intake import NotebookFile, Submission
-from grader.batch.results import JobResult, RunInfo
+from grader.batch.results import JobResult, RunInfo, VerifiedAccuracy
 from grader.evidence import ModelKind
 from grader.report import plots
 from grader.report.bands import load_bands, parse_band
@@ -133,6 +133,66 @@ def test_run_failure_is_shown() -> None:
     )
     assert "The run stopped: NameError: x_tset" in html and "(cell 14)" in html
     assert "profile <strong>smoke</strong>" in html
+
+
+def _protected_run(sandbox: str, unprotected: list[str], forged: bool) -> RunInfo:
+    return RunInfo(
+        profile="smoke",
+        status="ok",
+        sandbox=sandbox,
+        sandbox_reason="requested",
+        unprotected=unprotected,
+        verification=[
+            VerifiedAccuracy(
+                model="model_cnn",
+                status="forged" if forged else "verified",
+                claimed=0.99,
+                verified=0.61 if forged else 0.99,
+                reason="re-evaluated out of process on 300 test images",
+            )
+        ],
+    )
+
+
+def test_sandbox_and_verification_are_shown() -> None:
+    html = render_student_report(
+        report=make_report(),
+        result=JobResult(
+            submission="x",
+            state="done",
+            status="graded",
+            points=1,
+            max_points=3,
+            run=_protected_run(
+                "none", ["network (missing): the kernel can reach the network"], True
+            ),
+        ),
+    )
+    assert "Sandbox: <strong>none</strong>" in html and "not isolated" in html
+    assert "the kernel can reach the network" in html
+    assert 'id="verification"' in html and ">forged</span>" in html and "61.0 %" in html
+    html = render_student_report(
+        report=make_report(),
+        result=JobResult(
+            submission="x",
+            state="done",
+            status="graded",
+            run=_protected_run("bwrap", [], False),
+        ),
+    )
+    assert "Every protection was enforced" in html and "not isolated" not in html
+
+
+def test_dashboard_counts_runs_not_isolated_and_forged_accuracies() -> None:
+    results, _ = _class()
+    row = next(r for r in results.rows if r.result is not None)
+    assert row.result is not None
+    row.result = row.result.model_copy(
+        update={"run": _protected_run("none", ["network (missing): open"], True)}
+    )
+    html = render_dashboard(results)
+    assert "Runs not isolated" in html and "Forged accuracies" in html
+    assert "Runs not isolated" not in render_dashboard(_class()[0])
 
 
 def test_feedback_lists_missing_work_first() -> None:

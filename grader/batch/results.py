@@ -36,6 +36,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class VerifiedAccuracy(_Model):
+    """One model's claimed test accuracy against the harness's own evaluation of it."""
+
+    model: str
+    status: str = Field(description="verified, forged or unverified")
+    claimed: float | None = None
+    verified: float | None = None
+    reason: str = ""
+
+
 class RunInfo(_Model):
     """What the execution of a notebook left behind (absent for static grading)."""
 
@@ -49,6 +59,21 @@ class RunInfo(_Model):
     files: dict[str, str] = Field(
         default_factory=dict,
         description="label -> path relative to the submission's folder (executed notebook, log)",
+    )
+    sandbox: str | None = Field(
+        default=None, description="what isolated the kernel (bwrap, container, none, local)"
+    )
+    sandbox_reason: str | None = Field(default=None, description="why that sandbox")
+    unprotected: list[str] = Field(
+        default_factory=list,
+        description="protections missing or partial in this run: 'name: detail'",
+    )
+    verification: list[VerifiedAccuracy] = Field(
+        default_factory=list,
+        description="claimed test accuracies re-checked out of process (empty: not verified)",
+    )
+    verification_note: str | None = Field(
+        default=None, description="why nothing was verified, or what the verifier noted"
     )
 
 

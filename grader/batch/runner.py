@@ -68,7 +68,8 @@ from grader.errors import GraderError, NotANotebookError, UsageError
 from grader.grade import CheckReport
 
 if TYPE_CHECKING:
-    from grader.report.bands import Band
+    from grader.evidence import Evidence, Finding
+    from grader.report.bands import Band, BandSet
     from grader.rubric import Rubric
 
 __all__ = [
@@ -122,6 +123,11 @@ class Job(BaseModel):
     gpu: str | None = Field(
         default=None, description="the GPU this run was given (local pool with --gpus)"
     )
+    sandbox: str = Field(default="auto", description="sandbox backend of the kernel")
+    memory_bytes: int | None = Field(
+        default=None, description="memory limit of the kernel (None: the machine's default)"
+    )
+    verify: bool = Field(default=True, description="re-check test accuracies out of process")
     title: str = ""
 
 
@@ -178,6 +184,7 @@ def grade_static(job: Job) -> Graded:
         Path(job.submission.notebook.path),
         rubric=_rubric(job.rubric),
         context=job.submission.context,
+        bands=_load_band_sets(job.bands, _stamp(job.bands)) if job.bands else None,
     )
     return Graded(report=report)
 
@@ -206,6 +213,9 @@ def grade_executed(job: Job) -> Graded:
             "deterministic": job.deterministic,
             "threads": job.threads,
             "out": folder / "run",
+            "backend": job.sandbox,
+            "limits": {"memory_bytes": job.memory_bytes},
+            "verify": job.verify,
         }
     )
     result = run_notebook(path, options)
@@ -233,6 +243,7 @@ def grade_executed(job: Job) -> Graded:
         cached=result.from_cache,
         seconds=result.wall_seconds,
         files=files,
+        **_protection_info(result.manifest),
     )
     if failure is not None and failure.kind == FailureKind.cannot_start:
         return Graded(
@@ -245,11 +256,41 @@ def grade_executed(job: Job) -> Graded:
             status="error",
             reason=run.failure or "the run produced no evidence",
         )
-    grade = _rubric(job.rubric).grade(result.evidence, job.submission.context)
-    report = CheckReport(**result.evidence.model_dump(), grade=grade)
+    evidence = result.evidence
+    evidence.findings.extend(_band_findings(job, evidence, result))
+    grade = _rubric(job.rubric).grade(evidence, job.submission.context)
+    report = CheckReport(**evidence.model_dump(), grade=grade)
     if failure is not None:
         return Graded(report=report, run=run, status="run-failed", reason=failure.message)
     return Graded(report=report, run=run)
+
+
+def _protection_info(manifest: Any) -> dict[str, Any]:
+    """The sandbox and the verification of a run, from its manifest, for the reports."""
+    from grader.batch.results import VerifiedAccuracy
+
+    info: dict[str, Any] = {}
+    box = getattr(manifest, "sandbox", None)
+    if box is not None:
+        info["sandbox"] = box.backend
+        info["sandbox_reason"] = box.reason or None
+        info["unprotected"] = [f"{p.name} ({p.status}): {p.detail}" for p in box.missing()]
+    check = getattr(manifest, "verification", None)
+    if check is not None:
+        info["verification"] = [
+            VerifiedAccuracy(
+                model=c.name or c.model,
+                status=c.status,
+                claimed=c.claimed,
+                verified=c.verified,
+                reason=c.reason,
+            )
+            for c in check.checks
+        ]
+        info["verification_note"] = "; ".join(check.notes) or None
+    elif manifest is not None:
+        info["verification_note"] = "the claimed test accuracies were not re-checked out of process"
+    return info
 
 
 # ------------------------------------------------------------ worker side
@@ -406,6 +447,25 @@ def _load_bands(path: str | None, stamp: tuple[tuple[str, int, int], ...]) -> di
     return load_bands(Path(path) if path else None)
 
 
+def _band_findings(job: Job, evidence: Evidence, run: Any = None) -> list[Finding]:
+    """The checks against the reference bands (none when the batch has no bands): a run is
+    compared with the band of its own data and profile, stored outputs with CIFAR-10's."""
+    if not job.bands:
+        return []
+    from grader.reference.checks import BandContext, band_findings
+
+    sets = _load_band_sets(job.bands, _stamp(job.bands))
+    ctx = BandContext.for_run(run) if run is not None else BandContext.static()
+    return band_findings(evidence, sets, ctx)
+
+
+@cache
+def _load_band_sets(path: str, stamp: tuple[tuple[str, int, int], ...]) -> list[BandSet]:
+    from grader.report.bands import load_band_sets
+
+    return load_band_sets(Path(path))
+
+
 def _write_report(job: Job, report: CheckReport | None, result: JobResult) -> None:
     from grader.report.html import render_student_report
 
@@ -472,6 +532,9 @@ class BatchOptions:
     scheduler: str | None = None  # address of a running dask scheduler
     cluster: Literal["local", "slurm"] | None = None  # a dask cluster started for this batch
     cluster_config: Path | None = None  # the Slurm settings (docs/cluster.md)
+    sandbox: str = "auto"  # how each kernel is isolated (grader.execute.sandbox)
+    memory: int | None = None  # bytes per run; default: 3/4 of RAM shared among local runs
+    verify: bool = True  # re-check test accuracies out of process
 
 
 @dataclass
@@ -516,11 +579,27 @@ def _settings_fingerprint(options: BatchOptions, rubric_text: str, sub: Submissi
         str(options.seed),
         str(options.deterministic),
         *([f"threads={options.threads}"] if options.threads else []),
+        f"sandbox={options.sandbox}",
+        _bands_digest(options.bands),
+        *([f"memory={options.memory}"] if options.memory else []),
+        *([] if options.verify else ["no-verify"]),
         sub.context.model_dump_json(),
     ):
         h.update(part.encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()[:20]
+
+
+def _bands_digest(path: Path | None) -> str:
+    """What the band comparison depends on: the band files' contents."""
+    if path is None:
+        return "bands=none"
+    h = hashlib.sha256()
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    for f in files:
+        with contextlib.suppress(OSError):
+            h.update(f.name.encode() + b"\x00" + f.read_bytes())
+    return "bands=" + h.hexdigest()[:16]
 
 
 @cache
@@ -633,6 +712,14 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
         with contextlib.suppress(Exception):
             proc.kill()
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _auto_memory(parallel: int) -> int | None:
+    """Memory limit per run so that parallel runs on this machine share 3/4 of its RAM."""
+    from grader.execute.sandbox.limits import physical_memory
+
+    ram = physical_memory()
+    return ram * 3 // 4 // max(1, parallel) if ram else None
 
 
 def _auto_threads(parallel: int) -> int:
@@ -761,6 +848,17 @@ def check_options(options: BatchOptions) -> None:
         raise UsageError("--per-gpu needs --gpus (which GPUs to share)")
     if options.scheduler and options.cluster:
         raise UsageError("--scheduler and --cluster exclude each other")
+    if options.memory is not None and options.memory < 64 * 1024**2:
+        raise UsageError(f"--memory {options.memory} bytes: a run needs at least 64M")
+    if options.mode != "static":
+        from grader.execute.sandbox.select import SANDBOX_CHOICES, make_backend
+
+        if options.sandbox not in SANDBOX_CHOICES:
+            raise UsageError(
+                f"--sandbox {options.sandbox!r}: choose one of {', '.join(SANDBOX_CHOICES)}"
+            )
+        if options.sandbox != "auto" and not options.scheduler and options.cluster != "slurm":
+            make_backend(options.sandbox)  # refuses, with the reason, one that does not work here
     if options.cluster not in (None, "local", "slurm"):
         raise UsageError(f"--cluster {options.cluster!r}: expected 'local' or 'slurm'")
     if options.cluster == "slurm":
@@ -1052,6 +1150,9 @@ def run_batch(
                 out=str(out),
                 rubric=str(rubric_path),
                 bands=str(options.bands) if options.bands else None,
+                sandbox=options.sandbox,
+                memory_bytes=options.memory,
+                verify=options.verify,
                 data=options.data,
                 weights=str(options.weights) if options.weights else None,
                 seed=options.seed,
@@ -1074,11 +1175,18 @@ def run_batch(
             if jobs:
                 executor = make_executor(options)
                 executor_name = executor.description
-                if options.threads is None and executor.threads and options.mode != "static":
-                    jobs = [
-                        (job.model_copy(update={"threads": executor.threads}), entry)
-                        for job, entry in jobs
-                    ]
+                if options.mode != "static":
+                    update: dict[str, object] = {}
+                    if options.threads is None and executor.threads:
+                        update["threads"] = executor.threads
+                    if (
+                        options.memory is None
+                        and not options.scheduler
+                        and options.cluster != "slurm"
+                    ):
+                        update["memory_bytes"] = _auto_memory(executor.capacity())
+                    if update:
+                        jobs = [(job.model_copy(update=update), entry) for job, entry in jobs]
                 scheduler = _Scheduler(
                     jobs,
                     journal=journal,

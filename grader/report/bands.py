@@ -50,11 +50,13 @@ __all__ = [
     "CurveBand",
     "Stats",
     "Tolerance",
+    "default_bands_folder",
     "load_band_set",
     "load_band_sets",
     "load_bands",
     "parse_band",
     "parse_band_set",
+    "resolve_bands",
     "select_band_set",
 ]
 
@@ -377,6 +379,38 @@ def load_band_sets(folder: Path | None) -> list[BandSet]:
     if not folder.is_dir():
         return []
     return [s for s in (load_band_set(p) for p in sorted(folder.glob("*.json"))) if s is not None]
+
+
+def default_bands_folder() -> Path | None:
+    """Where the reference bands are when nobody names them: ``reference/bands`` in the
+    working folder (a course repository), else in the checkout the grader runs from;
+    None when neither exists."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        folder = root / "reference" / "bands"
+        if folder.is_dir() and any(folder.glob("*.json")):
+            return folder
+    return None
+
+
+def resolve_bands(path: Path | None, *, enabled: bool = True) -> Path | None:
+    """The bands a command compares with: ``path`` when given (it must hold a readable
+    band file), the default folder otherwise, None when switched off or absent.
+
+    Raises :class:`~grader.errors.UsageError` for a named path without a band in it.
+    """
+    from grader.errors import UsageError
+
+    if not enabled:
+        return None
+    if path is None:
+        return default_bands_folder()
+    if not path.exists():
+        raise UsageError(f"{path}: no such band file or folder")
+    if not load_band_sets(path):
+        raise UsageError(
+            f"{path}: no readable reference band in it (build one with `grader reference build`)"
+        )
+    return path
 
 
 def select_band_set(

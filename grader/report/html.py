@@ -394,6 +394,20 @@ def student_view(
             "cell": run.failure_cell,
             "cached": run.cached,
             "seconds": run.seconds,
+            "sandbox": run.sandbox,
+            "sandbox_reason": run.sandbox_reason,
+            "unprotected": run.unprotected,
+            "verification": [
+                {
+                    "model": c.model,
+                    "status": c.status,
+                    "claimed": _pct(c.claimed),
+                    "verified": _pct(c.verified),
+                    "reason": c.reason,
+                }
+                for c in run.verification
+            ],
+            "verification_note": run.verification_note,
         }
     if report is None:
         advice = _FAILURE_ADVICE.get(status)
@@ -574,6 +588,13 @@ def dashboard_view(
     ]
     if pending:
         cards.insert(3, ("Pending", str(len(pending)), "info"))
+    runs = [r.result.run for r in rows if r.result is not None and r.result.run is not None]
+    exposed = [run for run in runs if run.sandbox and run.unprotected]
+    if exposed:
+        cards.append(("Runs not isolated", str(len(exposed)), "bad"))
+    forged = [run for run in runs if any(c.status == "forged" for c in run.verification)]
+    if forged:
+        cards.append(("Forged accuracies", str(len(forged)), "bad"))
 
     # accuracy by model kind across the class
     by_kind: dict[str, list[float]] = {k.value: [] for k in ModelKind}

@@ -14,7 +14,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["EffectiveLimits", "ResourceLimits", "gpu_visible", "parse_size", "resolve_limits"]
+__all__ = [
+    "EffectiveLimits",
+    "ResourceLimits",
+    "gpu_visible",
+    "parse_size",
+    "physical_memory",
+    "resolve_limits",
+]
 
 GiB = 1024**3
 MiB = 1024**2
@@ -87,7 +94,8 @@ class EffectiveLimits(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-def _physical_memory() -> int | None:
+def physical_memory() -> int | None:
+    """Bytes of RAM of this machine; None when it cannot be read."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -107,7 +115,7 @@ def resolve_limits(
 ) -> EffectiveLimits:
     """The limits for one run on this machine."""
     gpu = gpu_visible() if gpu is None else gpu
-    ram = _physical_memory() if ram is None else ram
+    ram = physical_memory() if ram is None else ram
     notes: list[str] = []
     memory = limits.memory_bytes
     if memory is None:

@@ -34,7 +34,7 @@ test-fast: lint
 	$(BIN)/pytest -m 'not slow' $(PYTEST_ARGS)
 
 bench: setup
-	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -142,6 +142,14 @@ def _execute_rows(doc: dict[str, Any]) -> list[Row]:
         rows.append(
             (f"smoke profile: {smoke['case']}", f"{smoke['seconds']} s{_mark(ok)}", "< 90 s")
         )
+        if smoke.get("protected_seconds") is not None:
+            rows.append(
+                (
+                    "the same with the sandbox and out-of-process verification (batch default)",
+                    f"{smoke['protected_seconds']} s",
+                    "",
+                )
+            )
     return rows
 
 

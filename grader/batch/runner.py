@@ -65,6 +65,7 @@ from grader.batch.intake import ClassIntake, Submission, ZipLimits, collect_clas
 from grader.batch.journal import Journal, JournalEntry, atomic_write_text
 from grader.batch.results import ClassResults, JobResult, ResultStatus, RunInfo, build_rows
 from grader.errors import GraderError, NotANotebookError, UsageError
+from grader.execute.sandbox.limits import THREAD_VARIABLES
 from grader.grade import CheckReport
 
 if TYPE_CHECKING:
@@ -373,15 +374,6 @@ def process_job(job: Job, grade: GradeFn) -> JobResult:
     return result
 
 
-_THREAD_VARIABLES = (
-    "TF_NUM_INTRAOP_THREADS",
-    "TF_NUM_INTEROP_THREADS",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-)
-
-
 def _run_env(job: Job) -> dict[str, str]:
     """What every process of this run inherits from the worker: its GPU, its thread limit.
 
@@ -391,7 +383,7 @@ def _run_env(job: Job) -> dict[str, str]:
     """
     env = gpu_env(job.gpu) if job.gpu else {}
     if job.threads:
-        env.update(dict.fromkeys(_THREAD_VARIABLES, str(job.threads)))
+        env.update(dict.fromkeys(THREAD_VARIABLES, str(job.threads)))
     return env
 
 

@@ -454,6 +454,7 @@ class _Run:
                     store_dir=Path(self.data.spec.dir) if self.data.spec else None,
                     log=self.log,
                     profile=self.profile.name,
+                    threads=self.options.threads,
                 )
                 evidence.findings.extend(found)
             manifest_data["served"] = [e.served for e in capture.of_type(DataLoadEvent) if e.served]
@@ -540,15 +541,9 @@ class _Run:
         if self.seed is not None:
             env["PYTHONHASHSEED"] = str(self.seed)
         if self.options.threads:
-            n = str(self.options.threads)
-            for name in (
-                "TF_NUM_INTRAOP_THREADS",
-                "TF_NUM_INTEROP_THREADS",
-                "OMP_NUM_THREADS",
-                "MKL_NUM_THREADS",
-                "OPENBLAS_NUM_THREADS",
-            ):
-                env[name] = n
+            from grader.execute.sandbox.limits import THREAD_VARIABLES
+
+            env.update(dict.fromkeys(THREAD_VARIABLES, str(self.options.threads)))
         return env
 
     def _prepare(self, nb: Any, work: Path, harness: Path, capture_dir: Path) -> Path:

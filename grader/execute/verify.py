@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import shutil
 import subprocess
 import time
@@ -37,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from grader.evidence import Evidence, Finding, ModelRun, Severity
 from grader.execute.capture import CaptureRecord, EvaluateEvent, FitRecord, PredictEvent, VerifyRef
+from grader.execute.sandbox.limits import THREAD_VARIABLES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -108,6 +110,7 @@ class VerifyJob:
     timeout: float = 900.0
     max_rows: int = 2000
     log: Callable[[str], None] = field(default=lambda _m: None)
+    threads: int | None = None  # TensorFlow/BLAS threads, as the run's kernel had
 
 
 def prelude_config(enabled: bool) -> dict[str, Any] | None:
@@ -244,6 +247,9 @@ def _run_worker(
     run_confined = getattr(job.backend, "run_confined", None)
     log = job.work / "worker.log"
     if run_confined is None:
+        local_env = dict(os.environ)
+        if job.threads:
+            local_env.update(dict.fromkeys(THREAD_VARIABLES, str(job.threads)))
         try:
             with log.open("ab") as fh:
                 done = subprocess.run(  # noqa: S603 - trusted local backend
@@ -253,15 +259,19 @@ def _run_worker(
                     timeout=job.timeout,
                     check=False,
                     cwd=str(out_dir),
+                    env=local_env,
                 )
             return done.returncode, "local (no sandbox)"
         except subprocess.TimeoutExpired:
             return None, "local (no sandbox)"
     from grader.execute.backends import KernelLaunch
 
+    env = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+    if job.threads:  # parallel runs share the cores: the worker keeps to the run's share
+        env.update(dict.fromkeys(THREAD_VARIABLES, str(job.threads)))
     launch = KernelLaunch(
         python=job.python,
-        env={"TF_CPP_MIN_LOG_LEVEL": "2"},
+        env=env,
         spec_dir=job.work,
         log_path=log,
         workdir=out_dir,
@@ -598,6 +608,7 @@ def check_run(
     store_dir: Path | None,
     log: Callable[[str], None],
     profile: str = "full",
+    threads: int | None = None,
 ) -> tuple[list[Finding], VerificationReport | None]:
     """Everything the harness checks after a run without trusting the kernel.
 
@@ -635,6 +646,7 @@ def check_run(
             timeout=float(getattr(limits, "verify_seconds", 900.0) or 900.0),
             max_rows=min(300, rows) if profile == "smoke" else rows,
             log=log,
+            threads=threads,
         )
         try:
             report, found = verify_run(job)

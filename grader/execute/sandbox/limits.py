@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "THREAD_VARIABLES",
     "EffectiveLimits",
     "ResourceLimits",
     "gpu_visible",
@@ -22,6 +23,15 @@ __all__ = [
     "physical_memory",
     "resolve_limits",
 ]
+
+#: the environment variables that set TensorFlow's and the BLAS libraries' thread pools
+THREAD_VARIABLES = (
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+)
 
 GiB = 1024**3
 MiB = 1024**2

@@ -18,7 +18,7 @@ gpu         throughput with K = 1, 2, 4 runs per GPU (skipped without a GPU)
 
 Results go to ``bench/results/`` (git-ignored): one JSON file per section and
 ``summary.json`` / ``summary.md`` (the table, with the machine it ran on).
-The full suite takes about half an hour on 2 cores; ``--quick`` fewer repeats
+The full suite takes about 40 minutes on 2 cores; ``--quick`` fewer repeats
 and runs (about a quarter of that), for a first look.
 """
 

@@ -195,6 +195,24 @@ def test_dashboard_counts_runs_not_isolated_and_forged_accuracies() -> None:
     assert "Runs not isolated" not in render_dashboard(_class()[0])
 
 
+def test_an_unverified_accuracy_is_on_the_review_list() -> None:
+    from grader.evidence import Finding, Severity
+
+    results, _ = _class()
+    row = next(r for r in results.rows if r.report is not None and not r.needs_review)
+    assert row.report is not None
+    row.report.findings.append(
+        Finding(
+            code="unverified-accuracy",
+            severity=Severity.warning,
+            message="model_tl: test accuracy 0.9900 could not be verified: inputs resized",
+        )
+    )
+    html = render_dashboard(results)
+    review = html[html.index('id="review"') :]
+    assert row.name in review and "could not be verified: inputs resized" in review
+
+
 def test_feedback_lists_missing_work_first() -> None:
     report = make_report(summary=False)
     items = feedback_items(report)

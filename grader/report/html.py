@@ -563,12 +563,19 @@ def dashboard_view(
     failed = [r for r in rows if r.state == "failed"]
     missing = [r for r in rows if r.state == "missing"]
     pending = [r for r in rows if r.state == "pending"]
+    def unverified(r: Any) -> list[str]:
+        """Test accuracies the harness could not re-check: its points stand, an eye is due."""
+        if r.report is None:
+            return []
+        return [f.message for f in r.report.findings if f.code == "unverified-accuracy"]
+
     review_rows = [
         r
         for r in rows
         if r.needs_review
         or r.state == "failed"
         or {"unknown submitter", "duplicate", "identical"} & set(r.flags)
+        or unverified(r)
     ]
     mean = sum(points) / len(points) if points else None
     unknown = [r for r in rows if not r.in_roster and r.state != "missing"]
@@ -687,6 +694,7 @@ def dashboard_view(
             why.append("handed in more than once")
         if "identical" in r.flags:
             why.append("a notebook byte-identical to another student's")
+        why += unverified(r)
         review.append({"name": r.name, "href": r.report_href, "why": why})
 
     problems = [

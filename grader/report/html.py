@@ -563,6 +563,7 @@ def dashboard_view(
     failed = [r for r in rows if r.state == "failed"]
     missing = [r for r in rows if r.state == "missing"]
     pending = [r for r in rows if r.state == "pending"]
+
     def unverified(r: Any) -> list[str]:
         """Test accuracies the harness could not re-check: its points stand, an eye is due."""
         if r.report is None:

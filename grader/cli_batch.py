@@ -181,6 +181,16 @@ def batch(
             "process (costs up to a minute per run; off, a forged accuracy is not caught).",
         ),
     ] = True,
+    timeout_cell: Annotated[
+        float,
+        typer.Option(
+            help="Seconds one cell may run before the run stops (a notebook that never "
+            "finishes costs at most this per cell)."
+        ),
+    ] = 900.0,
+    timeout_run: Annotated[
+        float, typer.Option(help="Seconds one whole notebook may run.")
+    ] = 3600.0,
     force: Annotated[
         bool, typer.Option("--force", help="Grade everything again, ignoring the journal.")
     ] = False,
@@ -226,6 +236,8 @@ def batch(
             sandbox=sandbox,
             memory=memory_bytes,
             verify=verify,
+            timeout_cell=timeout_cell,
+            timeout_run=timeout_run,
             data=data,
             weights=weights,
             seed=seed,

@@ -88,6 +88,7 @@ def test_failed_submissions_give_exit_code_1(tmp_path: Path, class_folder: Path)
         (["--profile", "smoke", "--memory", "lots"], "is not a size"),
         (["--profile", "smoke", "--memory", "1M"], "at least 64M"),
         (["--static", "--bands", "/no/such/bands"], "no such band file or folder"),
+        (["--profile", "smoke", "--timeout-cell", "0"], "expected a positive number of seconds"),
     ],
 )
 def test_bad_input_gives_exit_code_2(

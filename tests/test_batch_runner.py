@@ -83,12 +83,15 @@ def test_runs_get_the_sandbox_and_a_share_of_the_memory(tmp_path: Path) -> None:
         workers=2,
         sandbox="none",
         memory=2 * 1024**3,
+        timeout_cell=60.0,
+        timeout_run=300.0,
     )
     run_batch(options, grade=_recording_grade)
     job = Job.model_validate_json(
         next((tmp_path / "out2" / "submissions").glob("*/job.json")).read_text(encoding="utf-8")
     )
     assert job.sandbox == "none" and job.memory_bytes == 2 * 1024**3 and job.verify
+    assert (job.timeout_cell, job.timeout_run) == (60.0, 300.0)
 
 
 def _gradebook(out: Path) -> list[dict[str, str]]:

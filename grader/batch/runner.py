@@ -129,6 +129,8 @@ class Job(BaseModel):
         default=None, description="memory limit of the kernel (None: the machine's default)"
     )
     verify: bool = Field(default=True, description="re-check test accuracies out of process")
+    timeout_cell: float | None = Field(default=900.0, description="seconds one cell may run")
+    timeout_run: float | None = Field(default=3600.0, description="seconds the whole run may take")
     title: str = ""
 
 
@@ -217,6 +219,8 @@ def grade_executed(job: Job) -> Graded:
             "backend": job.sandbox,
             "limits": {"memory_bytes": job.memory_bytes},
             "verify": job.verify,
+            "timeout_cell": job.timeout_cell,
+            "timeout_run": job.timeout_run,
         }
     )
     result = run_notebook(path, options)
@@ -527,6 +531,8 @@ class BatchOptions:
     sandbox: str = "auto"  # how each kernel is isolated (grader.execute.sandbox)
     memory: int | None = None  # bytes per run; default: 3/4 of RAM shared among local runs
     verify: bool = True  # re-check test accuracies out of process
+    timeout_cell: float | None = 900.0  # seconds one cell may run (None: no limit)
+    timeout_run: float | None = 3600.0  # seconds one whole run may take (None: no limit)
 
 
 @dataclass
@@ -575,6 +581,7 @@ def _settings_fingerprint(options: BatchOptions, rubric_text: str, sub: Submissi
         _bands_digest(options.bands),
         *([f"memory={options.memory}"] if options.memory else []),
         *([] if options.verify else ["no-verify"]),
+        f"timeouts={options.timeout_cell},{options.timeout_run}",
         sub.context.model_dump_json(),
     ):
         h.update(part.encode("utf-8"))
@@ -840,6 +847,12 @@ def check_options(options: BatchOptions) -> None:
         raise UsageError("--per-gpu needs --gpus (which GPUs to share)")
     if options.scheduler and options.cluster:
         raise UsageError("--scheduler and --cluster exclude each other")
+    for name, value in (
+        ("--timeout-cell", options.timeout_cell),
+        ("--timeout-run", options.timeout_run),
+    ):
+        if value is not None and value <= 0:
+            raise UsageError(f"{name} {value}: expected a positive number of seconds")
     if options.memory is not None and options.memory < 64 * 1024**2:
         raise UsageError(f"--memory {options.memory} bytes: a run needs at least 64M")
     if options.mode != "static":
@@ -1145,6 +1158,8 @@ def run_batch(
                 sandbox=options.sandbox,
                 memory_bytes=options.memory,
                 verify=options.verify,
+                timeout_cell=options.timeout_cell,
+                timeout_run=options.timeout_run,
                 data=options.data,
                 weights=str(options.weights) if options.weights else None,
                 seed=options.seed,

@@ -27,6 +27,7 @@ __all__ = [
     "NotebookInfo",
     "Provenance",
     "Severity",
+    "ExecutedBy",
 ]
 
 SCHEMA_VERSION = "1.0"
@@ -169,6 +170,19 @@ class Hygiene(_Model):
     error_cells: list[int] = Field(default_factory=list)
 
 
+class ExecutedBy(_Model):
+    """The grader run that produced a notebook's stored outputs (from its ``grader`` metadata).
+
+    Written by the harness into every notebook it executes, so a notebook saved
+    from a smoke run on synthetic data (an example submission, a reference
+    notebook) is compared with the bands of that data and profile. A student
+    can edit metadata, so this only chooses the band; it never changes points.
+    """
+
+    profile: str = Field(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    data: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
 class NotebookInfo(_Model):
     path: str
     sha256: str
@@ -176,6 +190,9 @@ class NotebookInfo(_Model):
     cells: int
     normalised: list[str] = Field(
         default_factory=list, description="metadata the intake had to fill in"
+    )
+    executed_by: ExecutedBy | None = Field(
+        None, description="the grader run whose outputs the notebook holds, when it says so"
     )
 
 

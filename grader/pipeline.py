@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import GraderError, NotANotebookError, UsageError
-from grader.evidence import Finding, NotebookInfo, Severity
+from grader.evidence import ExecutedBy, Finding, NotebookInfo, Severity
 from grader.extract import extract_evidence
 from grader.grade import CheckReport, StudentContext
 from grader.intake import LoadedNotebook, load_notebook
@@ -56,7 +56,19 @@ def notebook_info(loaded: LoadedNotebook) -> NotebookInfo:
         nbformat=loaded.original_version,
         cells=len(loaded.nb.cells),
         normalised=loaded.normalised,
+        executed_by=_executed_by(loaded.nb.get("metadata")),
     )
+
+
+def _executed_by(metadata: Any) -> ExecutedBy | None:
+    """``metadata.grader`` of a notebook the harness executed, when well formed."""
+    raw = metadata.get("grader") if isinstance(metadata, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return ExecutedBy.model_validate({"profile": raw.get("profile"), "data": raw.get("data")})
+    except ValueError:
+        return None
 
 
 def _band_sets(bands: Bands) -> list[BandSet]:
@@ -86,7 +98,9 @@ def check_loaded(
     if bands is not None:
         from grader.reference.checks import BandContext, band_findings
 
-        evidence.findings.extend(band_findings(evidence, _band_sets(bands), BandContext.static()))
+        evidence.findings.extend(
+            band_findings(evidence, _band_sets(bands), BandContext.static(evidence))
+        )
     grade = rubric.grade(evidence, context)
     return CheckReport(**evidence.model_dump(), grade=grade)
 

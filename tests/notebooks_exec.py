@@ -237,6 +237,66 @@ def uses_imagenet_weights() -> NotebookNode:
     )
 
 
+_FEEDS = {
+    # a frozen base fed pixels scaled to [0, 1], built with the functional API
+    "functional": """\
+base = keras.applications.MobileNetV2(input_shape=(96, 96, 3), include_top=False, weights='imagenet')
+base.trainable = False
+inputs = keras.Input(shape=(32, 32, 3))
+x = layers.Resizing(96, 96)(inputs)
+x = base(x, training=False)
+x = layers.GlobalAveragePooling2D()(x)
+outputs = layers.Dense(10, activation='softmax')(x)
+model = keras.Model(inputs, outputs)
+""",
+    # the same mistake in a Sequential model
+    "sequential": """\
+base = keras.applications.MobileNetV2(input_shape=(96, 96, 3), include_top=False, weights='imagenet')
+base.trainable = False
+model = keras.Sequential([
+    keras.Input(shape=(32, 32, 3)),
+    layers.Resizing(96, 96),
+    base,
+    layers.GlobalAveragePooling2D(),
+    layers.Dense(10, activation='softmax'),
+])
+""",
+    # the base's own input is the model's input (base.input ... base.output)
+    "flattened": """\
+base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), include_top=False, weights='imagenet')
+for layer in base.layers:
+    layer.trainable = False
+x = layers.GlobalAveragePooling2D()(base.output)
+outputs = layers.Dense(10, activation='softmax')(x)
+model = keras.Model(base.input, outputs)
+""",
+    # preprocess_input inside the model: what the weights expect
+    "preprocessed": """\
+base = keras.applications.MobileNetV2(input_shape=(96, 96, 3), include_top=False, weights='imagenet')
+base.trainable = False
+inputs = keras.Input(shape=(32, 32, 3))
+x = layers.Resizing(96, 96)(inputs * 255.0)
+x = keras.applications.mobilenet_v2.preprocess_input(x)
+x = base(x, training=False)
+x = layers.GlobalAveragePooling2D()(x)
+outputs = layers.Dense(10, activation='softmax')(x)
+model = keras.Model(inputs, outputs)
+""",
+}
+
+
+def base_fed(style: str) -> NotebookNode:
+    """A transfer model whose base is fed as ``style`` says (see ``_FEEDS``); data in [0, 1]."""
+    fit = (
+        "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
+        "metrics=['accuracy'])\n"
+        "model.fit(x_train, y_train, epochs=1, batch_size=64, validation_data=(x_val, y_val), "
+        "verbose=2)\n"
+        "print('Test accuracy:', model.evaluate(x_test, y_test, verbose=0)[1])"
+    )
+    return _nb([new_code_cell(_IMPORTS), new_code_cell(_LOAD), new_code_cell(_FEEDS[style] + fit)])
+
+
 def raises_halfway() -> NotebookNode:
     """Trains the simple CNN, evaluates it, then a cell raises before the second model."""
     return _nb(

@@ -204,3 +204,26 @@ def test_legacy_tf_keras_is_captured(home: Path, tmp_path: Path) -> None:
     assert set(model.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert model.test_accuracy is not None
     assert any(f.code == "weights-fallback" for f in result.evidence.findings)
+
+
+@pytest.mark.parametrize(
+    ("style", "flagged"),
+    [("functional", True), ("sequential", True), ("flattened", True), ("preprocessed", False)],
+)
+def test_what_a_pretrained_base_receives_is_measured(
+    home: Path, tmp_path: Path, style: str, flagged: bool
+) -> None:
+    path = scen.save(scen.base_fed(style), tmp_path / f"{style}.ipynb")
+    result = run_notebook(path, _options(home, verify=False))
+    assert result.status == "ok", result.failure
+    (fit,) = result.capture.fits
+    (used,) = fit.base_inputs
+    assert used.application == "MobileNetV2" and used.weights == "imagenet"
+    expected = (0.0, 1.0) if flagged else (-1.0, 1.0)
+    assert used.min is not None and used.max is not None
+    assert (round(used.min, 3), round(used.max, 3)) == expected
+    assert result.evidence is not None
+    codes = [f.code for f in result.evidence.findings]
+    assert ("base-input-range" in codes) == flagged
+    # the measurement is not a prediction of the student's: nothing else was recorded
+    assert [e.type for e in result.capture.events].count("predict") == 0

@@ -366,3 +366,86 @@ def test_class_numbering_needs_labels_that_follow_the_classes() -> None:
     assert verify.class_numbering(true, np.array([0, 0, 1, 1, 2, 2])) == {3: 0, 5: 1, 7: 2}
     assert verify.class_numbering(true, np.array([0, 1, 1, 0, 2, 2])) is None  # not a function
     assert verify.class_numbering(true, np.array([0, 0, 0, 0, 2, 2])) is None  # not one-to-one
+
+
+# ------------------------------------------------- what a pretrained base is fed
+
+
+def _fit_with_bases(*bases: dict[str, Any]) -> CaptureRecord:
+    fit = {
+        "id": "f1",
+        "model_key": "k1",
+        "model_name": "transfer",
+        "status": "finished",
+        "base_inputs": list(bases),
+    }
+    return CaptureRecord.model_validate({"fits": [fit]})
+
+
+def test_a_base_fed_the_wrong_scale_is_a_finding() -> None:
+    unit = {"application": "MobileNetV2", "weights": "imagenet", "n": 32, "min": 0.0, "max": 1.0}
+    (found,) = integrity_findings(_fit_with_bases(unit), None, {"f1": "m3"})
+    assert found.code == "base-input-range" and found.model == "m3"
+    assert "receives pixels scaled to [0, 1]" in found.message
+    assert "expect pixels scaled to [-1, 1]" in found.message
+    raw = dict(unit, application="ResNet50", min=0.0, max=255.0)
+    (found,) = integrity_findings(_fit_with_bases(raw), None, {"f1": "m3"})
+    assert "without the ImageNet mean subtracted" in found.message
+    small = dict(unit, application="EfficientNetB0")
+    (found,) = integrity_findings(_fit_with_bases(small), None, {"f1": "m3"})
+    assert "EfficientNet rescales them inside the model" in found.message
+
+
+def test_bases_fed_what_their_weights_expect_are_not_findings() -> None:
+    fine = [
+        {"application": "MobileNetV2", "weights": "imagenet", "min": -1.0, "max": 1.0},
+        {"application": "ResNet50", "weights": "imagenet", "min": -123.7, "max": 151.1},
+        {"application": "EfficientNetB0", "weights": "imagenet", "min": 0.0, "max": 255.0},
+        {"application": "DenseNet121", "weights": "imagenet", "min": -2.1, "max": 2.6},
+        # not ImageNet weights, no documented contract, or preprocessing switched off
+        {"application": "MobileNetV2", "weights": None, "min": 0.0, "max": 1.0},
+        {"application": "MobileNetV2", "weights": "file", "min": 0.0, "max": 1.0},
+        {"application": "SomethingNew", "weights": "imagenet", "min": 0.0, "max": 1.0},
+        {
+            "application": "MobileNetV3Small",
+            "weights": "imagenet",
+            "min": -1.0,
+            "max": 1.0,
+            "preprocessing": False,
+        },
+    ]
+    assert integrity_findings(_fit_with_bases(*fine), None, {"f1": "m1"}) == []
+
+
+def test_input_contracts_of_the_keras_applications() -> None:
+    from grader.extract.kinds import input_contract
+
+    modes = {
+        b: c.mode
+        for b in (
+            "MobileNetV2",
+            "Xception",
+            "ResNet50V2",
+            "ResNet101",
+            "VGG19",
+            "DenseNet201",
+            "EfficientNetV2B0",
+            "ConvNeXtTiny",
+            "MobileNetV3Large",
+            "NASNetMobile",
+        )
+        if (c := input_contract(b))
+    }
+    assert modes == {
+        "MobileNetV2": "tf",
+        "Xception": "tf",
+        "ResNet50V2": "tf",
+        "ResNet101": "caffe",
+        "VGG19": "caffe",
+        "DenseNet201": "torch",
+        "EfficientNetV2B0": "raw",
+        "ConvNeXtTiny": "raw",
+        "MobileNetV3Large": "raw",
+        "NASNetMobile": "tf",
+    }
+    assert input_contract("ViTB16") is None and input_contract(None) is None

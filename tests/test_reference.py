@@ -16,6 +16,7 @@ from grader.evidence import (
     DataFacts,
     Discussion,
     Evidence,
+    ExecutedBy,
     Finding,
     Hygiene,
     Method,
@@ -35,12 +36,15 @@ from grader.reference.build import (
 )
 from grader.reference.checks import (
     ABOVE_BAND,
+    AT_CHANCE,
+    BASE_INPUT_RANGE,
     BELOW_BAND,
     NO_BAND,
     ORDERING,
     OVERFITTING,
     PROBLEM_CODES,
     REFERENCE_BAND,
+    TEST_ABOVE_VALIDATION,
     TIME_RATIO,
     BandContext,
     band_findings,
@@ -473,6 +477,69 @@ def test_no_band_for_the_runs_data_and_profile_is_said_plainly(bands: BandSet) -
     assert band_findings(_evidence(), [bands]) == []  # nothing trained: nothing to compare
 
 
+def test_without_a_band_chance_level_and_a_broken_ordering_are_still_told(bands: BandSet) -> None:
+    ev = _evidence(
+        _model(1, ModelKind.scratch_cnn, 0.62),
+        _model(2, ModelKind.custom_xception, 0.21),
+        _model(3, ModelKind.transfer_frozen, 0.55, base="MobileNetV2", weights="imagenet"),
+    )
+    ev.data.n_classes = 5
+    found = band_findings(ev, [bands], BandContext("full", "other-data"))
+    assert _codes(found) == [NO_BAND, AT_CHANCE, ORDERING]
+    chance = found[1]
+    assert chance.model == "m2" and chance.severity == Severity.warning
+    assert "at chance level (20% for 5 classes)" in chance.message
+    ordering = found[2]
+    assert ordering.severity == Severity.info and ordering.model == "m3"
+    assert "no reference band says by how much" in ordering.message
+    assert "MobileNetV2 expects pixels scaled to [-1, 1]" in ordering.message
+    # a base without its pretrained weights is not expected to beat the CNN from scratch
+    ev.models[2].weights = "imagenet requested; missing, random initialisation used (smoke)"
+    assert ORDERING not in _codes(band_findings(ev, [], BandContext("full", "other-data")))
+    # without the number of classes or test images nothing is claimed about chance
+    ev.data.n_classes = None
+    assert AT_CHANCE not in _codes(band_findings(ev, [], BandContext("full", "other-data")))
+
+
+def test_test_accuracy_far_above_validation_suggests_leakage_with_or_without_band(
+    bands: BandSet,
+) -> None:
+    history = {"accuracy": [0.6, 0.9, 0.99], "val_accuracy": [0.5, 0.58, 0.6]}
+    leaky = _model(1, ModelKind.scratch_cnn, 0.97, epochs=3, history=history)
+    honest = _model(2, ModelKind.custom_xception, 0.63, epochs=3, history=history)
+    ev = _evidence(leaky, honest)
+    for sets, ctx in (([], BandContext("full", "x")), (bands, BandContext("full", "cifar10"))):
+        found = [f for f in band_findings(ev, sets, ctx) if f.code == TEST_ABOVE_VALIDATION]
+        assert [f.model for f in found] == ["m1"]
+        assert "97.0% is far above its best validation accuracy 60.0%" in found[0].message
+        assert "1000 test and 1000 validation images" in found[0].message
+    # small sets: the same gap is within sampling noise
+    ev.data.test_size = ev.data.val_size = 20
+    found = band_findings(ev, [], BandContext("full", "x"))
+    assert TEST_ABOVE_VALIDATION not in _codes(found)
+    # unknown set sizes: nothing is claimed
+    ev.data.test_size = None
+    assert TEST_ABOVE_VALIDATION not in _codes(band_findings(ev, [], BandContext("full", "x")))
+
+
+def test_a_measured_input_range_leads_the_likely_causes(bands: BandSet) -> None:
+    measured = Finding(
+        code=BASE_INPUT_RANGE,
+        severity=Severity.warning,
+        message="the pretrained MobileNetV2 base of model2 receives pixels scaled to [0, 1]",
+        model="m2",
+    )
+    ev = _evidence(
+        _model(1, ModelKind.scratch_cnn, 0.70),
+        _model(2, ModelKind.transfer_frozen, 0.45, base="MobileNetV2", weights="imagenet"),
+        findings=[measured],
+    )
+    below = next(
+        f for f in band_findings(ev, bands, BandContext("full", "cifar10")) if f.code == BELOW_BAND
+    )
+    assert "Likely causes: measured in this run: the pretrained MobileNetV2 base" in below.message
+
+
 def test_smoke_findings_inform_and_random_init_bases_are_not_compared(bands: BandSet) -> None:
     smoke = bands.model_copy(
         update={
@@ -542,24 +609,72 @@ def test_band_context_of_static_and_executed_evidence() -> None:
     assert BandContext.for_run(object()) == BandContext(None, None, None)
 
 
+def _student_copy(tmp_path: Path) -> Path:
+    """An example submission as a student's own run would leave it (no grader metadata)."""
+    nb = nbformat.read(str(ROOT / "submissions" / "novakova_alice" / "hw5.ipynb"), as_version=4)
+    nb.metadata.pop("grader", None)
+    path = tmp_path / "student" / "hw5.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _smoke_copy(bands: BandSet) -> BandSet:
+    return bands.model_copy(
+        update={
+            "profile": "smoke",
+            "data": BandData(kind="synthetic", classes=[0, 1, 2, 3, 9], test_size=1000),
+        }
+    )
+
+
 def test_static_check_with_bands(tmp_path: Path, bands: BandSet) -> None:
-    nb = ROOT / "submissions" / "novakova_alice" / "hw5.ipynb"
-    if not nb.exists():
-        pytest.skip("example submission not present")
+    nb = _student_copy(tmp_path)
     plain = check_notebook(nb)
     assert not any(f.code in (NO_BAND, REFERENCE_BAND) for f in plain.findings)
-    report = check_notebook(nb, bands=tmp_path)  # no band file at all
+    band_dir = tmp_path / "bands"
+    band_dir.mkdir()
+    report = check_notebook(nb, bands=band_dir)  # no band file at all
     assert [f.code for f in report.findings if f.code == NO_BAND] == [NO_BAND]
-    (tmp_path / "full.json").write_text(bands.as_json(), encoding="utf-8")
-    report = check_notebook(nb, bands=tmp_path)
+    (band_dir / "full.json").write_text(bands.as_json(), encoding="utf-8")
+    report = check_notebook(nb, bands=band_dir)
     assert REFERENCE_BAND in [f.code for f in report.findings]
     assert report.grade.points == plain.grade.points
+
+
+def test_outputs_saved_from_a_grader_run_use_that_runs_band(tmp_path: Path, bands: BandSet) -> None:
+    """The bundled examples hold smoke outputs on synthetic data: the smoke band is theirs."""
+    nb = ROOT / "submissions" / "novakova_alice" / "hw5.ipynb"
+    stamped = check_notebook(nb, bands=tmp_path)
+    assert stamped.notebook.executed_by == ExecutedBy(profile="smoke", data="synthetic")
+    assert BandContext.static(stamped) == BandContext("smoke", "synthetic")
+    (no_band,) = [f for f in stamped.findings if f.code == NO_BAND]
+    assert "synthetic CIFAR-like dataset, smoke profile" in no_band.message
+    assert _problems(stamped.findings) == []  # chance level is what a smoke run shows
+    (tmp_path / "full.json").write_text(bands.as_json(), encoding="utf-8")
+    (tmp_path / "smoke.json").write_text(_smoke_copy(bands).as_json(), encoding="utf-8")
+    found = check_notebook(nb, bands=tmp_path).findings
+    ref = next(f for f in found if f.code == REFERENCE_BAND)
+    assert "smoke profile" in ref.message
+    # a notebook whose metadata is not well formed is read as a student's own run
+    bad = nbformat.read(str(nb), as_version=4)
+    bad.metadata["grader"] = {"profile": "../../smoke", "data": 3}
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(bad, str(path))
+    assert check_notebook(path).notebook.executed_by is None
+
+
+def test_committed_outputs_of_the_reference_notebooks_get_no_problem_finding() -> None:
+    for name in ("hw5_model_solution.ipynb", "hw5_variants.ipynb"):
+        report = check_notebook(ROOT / "reference" / name, bands=ROOT / "reference" / "bands")
+        assert _problems(report.findings) == [], name
+        assert REFERENCE_BAND in _codes(report.findings), name
 
 
 def test_cli_check_compares_with_the_bands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    nb = ROOT / "submissions" / "novakova_alice" / "hw5.ipynb"
+    nb = _student_copy(tmp_path)
     band_dir = tmp_path / "course" / "reference" / "bands"
     band_dir.mkdir(parents=True)
     (band_dir / "full.json").write_text(_band_set().as_json(), encoding="utf-8")
@@ -586,7 +701,8 @@ def test_batch_evidence_holds_the_band_findings(tmp_path: Path, bands: BandSet) 
 
     band_dir = tmp_path / "bands"
     band_dir.mkdir()
-    (band_dir / "full.json").write_text(bands.as_json(), encoding="utf-8")
+    # the bundled examples hold outputs of smoke runs on synthetic data
+    (band_dir / "smoke.json").write_text(_smoke_copy(bands).as_json(), encoding="utf-8")
     out = tmp_path / "out"
     run_batch(
         BatchOptions(source=ROOT / "submissions", out=out, mode="static", bands=band_dir, workers=1)
@@ -596,7 +712,7 @@ def test_batch_evidence_holds_the_band_findings(tmp_path: Path, bands: BandSet) 
     )
     assert REFERENCE_BAND in [f["code"] for f in evidence["findings"]]
     # a change of the bands alone regrades (the comparison is part of the grade's evidence)
-    (band_dir / "full.json").unlink()
+    (band_dir / "smoke.json").unlink()
     summary = run_batch(
         BatchOptions(source=ROOT / "submissions", out=out, mode="static", bands=band_dir, workers=1)
     )

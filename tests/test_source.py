@@ -1052,3 +1052,14 @@ def test_fifty_cells_are_read_quickly() -> None:
     read_sources(enumerate(cells))
     elapsed = time.perf_counter() - start
     assert elapsed < 0.25, elapsed  # about 0.01 s on a laptop; generous for slow CI
+
+
+def test_printed_shapes_are_listed_by_split() -> None:
+    facts = read(
+        """
+        print(x_train.shape, x_val.shape)
+        print(f"test: {x_test.shape}", model.output_shape)
+        print("labels", y_test.shape, preds.shape)
+        """
+    )
+    assert facts.printed_shapes == ["train", "val", "test", "test", None]

@@ -451,7 +451,7 @@ def _band_findings(job: Job, evidence: Evidence, run: Any = None) -> list[Findin
     from grader.reference.checks import BandContext, band_findings
 
     sets = _load_band_sets(job.bands, _stamp(job.bands))
-    ctx = BandContext.for_run(run) if run is not None else BandContext.static()
+    ctx = BandContext.for_run(run) if run is not None else BandContext.static(evidence)
     return band_findings(evidence, sets, ctx)
 
 

@@ -136,6 +136,20 @@ class FitError(_Rec):
     evalue: str = ""
 
 
+class BaseInput(_Rec):
+    """The value range a pretrained base received, measured on a few training images."""
+
+    application: str
+    weights: str | None = None
+    n: int | None = None
+    min: _Num = None
+    max: _Num = None
+    mean: _Num = None
+    preprocessing: bool | None = Field(
+        None, description="include_preprocessing as the notebook passed it (None: the default)"
+    )
+
+
 class FitRecord(_Rec):
     """One ``fit`` call, as recorded epoch by epoch."""
 
@@ -163,6 +177,7 @@ class FitRecord(_Rec):
     architecture: Architecture | None = None
     caps: list[str] = Field(default_factory=list)
     error: FitError | None = None
+    base_inputs: list[BaseInput] = Field(default_factory=list)
 
 
 class VerifyRef(_Rec):

@@ -16,7 +16,12 @@ process by :mod:`grader.execute.verify`). From them:
 * ``printed-accuracy-mismatch``: the executed notebook prints a test accuracy
   its own evaluation did not produce (a stale or hand-written number);
 * ``data-store-modified``: the served files changed during the run (only
-  possible where the sandbox could not make them read-only).
+  possible where the sandbox could not make them read-only);
+* ``base-input-range``: a pretrained base requested with ImageNet weights
+  receives inputs on another scale than its weights were trained on (the
+  capture runs the model's layers up to the base on a few training images),
+  the "frozen base fed unpreprocessed inputs" that costs transfer learning
+  most of its advantage.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from grader.evidence import Evidence, Finding, Severity
 from grader.execute.capture import CaptureRecord, EvaluateEvent, FitRecord
+from grader.extract.kinds import input_contract
 
 if TYPE_CHECKING:
     import numpy as np
@@ -274,6 +280,43 @@ def integrity_findings(
         out += _leak_findings(capture, served, fit_models)
     if evidence is not None and printed is not None:
         out += _printed_findings(evidence, printed)
+    out += _base_input_findings(capture, fit_models)
+    return out
+
+
+def _base_input_findings(capture: CaptureRecord, fit_models: dict[str, str]) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[tuple[str | None, str]] = set()
+    for fit in capture.fits:
+        model = _model_of(fit_models, fit.id)
+        for used in fit.base_inputs:
+            contract = input_contract(used.application)
+            if (
+                contract is None
+                or used.weights != "imagenet"
+                or used.preprocessing is False
+                or used.min is None
+                or used.max is None
+                or (model, used.application) in seen
+            ):
+                continue
+            wrong = contract.mismatch(used.min, used.max)
+            if wrong is None:
+                continue
+            seen.add((model, used.application))
+            out.append(
+                Finding(
+                    code="base-input-range",
+                    severity=Severity.warning,
+                    message=f"the pretrained {used.application} base of "
+                    f"{fit.model_name or 'a model'} receives {wrong}: values from "
+                    f"{used.min:.3g} to {used.max:.3g} on {used.n or 'a few'} training images, "
+                    f"but its ImageNet weights expect {contract.expects}. The frozen features "
+                    "are then computed on inputs the base never saw, which costs transfer "
+                    "learning much of its advantage",
+                    model=model,
+                )
+            )
     return out
 
 

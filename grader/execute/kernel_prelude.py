@@ -931,6 +931,8 @@ def _begin_fit(rec: _Recorder, model: Any, bound: Any, flavour: str) -> dict[str
         record["validation"] = _describe(rec, val)
     if getattr(model, "built", False):
         record["architecture"] = _safe(_architecture, rec, model)
+    if rec.app_refs and record["train"].get("kind") == "array":
+        record["_sample"] = _safe(_input_sample, x)
     if rec.profile.get("name") == "smoke":
         record["caps"] = _apply_fit_caps(args, rec.profile)
     record["epochs"] = _plain(args.get("epochs", 1))
@@ -948,6 +950,99 @@ def _begin_fit(rec: _Recorder, model: Any, bound: Any, flavour: str) -> dict[str
     _write_fit(rec, record)
     rec.event("fit_start", fit=fit_id, model=record["model_name"], epochs=record["epochs"])
     return record
+
+
+# ------------------------------------------------- what a pretrained base is fed
+
+_MODEL_MODULES = ("keras", "tf_keras")
+
+
+def _input_sample(x: Any, n: int = 32) -> Any:
+    """A small private copy of the first training images, for :func:`_base_inputs`."""
+    if isinstance(x, dict | list | tuple):
+        return None  # several inputs: which one reaches the base is not known
+    arr = _as_numpy(_head(x, n))
+    np = _np()
+    if arr is None or np is None or arr.ndim != 4 or arr.dtype.kind not in "iuf":
+        return None
+    return np.array(arr, dtype="float32")
+
+
+def _model_class(model: Any) -> Any:
+    module = type(model).__module__.split(".", 1)[0]
+    if module not in _MODEL_MODULES:
+        module = "keras"
+    return getattr(importlib.import_module(module), "Model", None)
+
+
+def _feeding_tensors(layer: Any) -> list[Any]:
+    tensors = []
+    for node in list(getattr(layer, "_inbound_nodes", []) or []):
+        try:
+            found = node.input_tensors
+        except Exception:
+            continue
+        found = list(found) if isinstance(found, list | tuple) else [found]
+        if len(found) == 1:
+            tensors.append(found[0])
+    return tensors
+
+
+def _base_inputs(rec: _Recorder, model: Any, sample: Any) -> list[dict[str, Any]]:
+    """The value range that each pretrained base inside ``model`` receives.
+
+    The model's own layers up to the base (resizing, rescaling, preprocessing
+    operations) are run on a few training images, in inference mode; nothing is
+    trained and no prediction is recorded. Tells whether the base gets the
+    inputs its weights were trained on.
+    """
+    np = _np()
+    if np is None:
+        return []
+    layers = _walk_layers(model)
+    ids = {id(layer) for layer in layers}
+    inputs = list(getattr(model, "inputs", None) or [])
+    if len(inputs) != 1:
+        return []
+    model_cls = _model_class(model)
+    out: list[dict[str, Any]] = []
+    for ref, first_ref, app in rec.app_refs:
+        app_model = ref()
+        if app_model is None:
+            continue
+        if id(app_model) in ids:
+            candidates = _feeding_tensors(app_model)
+        else:
+            first = first_ref()
+            if first is None or id(first) not in ids or app.get("input_tensor"):
+                continue
+            candidates = _feeding_tensors(first)
+        values = None
+        for tensor in reversed(candidates):
+            if tensor is inputs[0]:
+                values = sample
+                break
+            try:
+                probe = model_cls(inputs, tensor, name=f"grader_probe_{len(out)}")
+                values = np.asarray(probe(sample, training=False))
+                break
+            except Exception:
+                continue
+        if values is None or not values.size:
+            continue
+        values = values.astype("float64")
+        out.append(
+            {
+                "application": app.get("application"),
+                "weights": app.get("weights"),
+                "preprocessing": app.get("include_preprocessing"),
+                "n": int(values.shape[0]),
+                "min": _float(values.min()),
+                "max": _float(values.max()),
+                "mean": _float(values.mean()),
+            }
+        )
+    return out
 
 
 _CALLBACK_BASE_CACHE: dict[str, Any] = {}
@@ -971,6 +1066,10 @@ def _end_fit(rec: _Recorder, model: Any, record: dict[str, Any], exc: BaseExcept
     record["seconds"] = round(time.monotonic() - record["_start"], 3)
     if record.get("architecture") is None or record["epochs_run"] == 0:
         record["architecture"] = _safe(_architecture, rec, model) or record.get("architecture")
+    sample = record.pop("_sample", None)
+    if sample is not None:
+        with _Depth(rec):
+            record["base_inputs"] = _safe(_base_inputs, rec, model, sample) or []
     if exc is None:
         record["status"] = "finished"
         history = getattr(getattr(model, "history", None), "history", None)
@@ -1355,6 +1454,8 @@ def _record_application(
         "fallback": fallback,
         "weights_file": getattr(rec.local, "weights_file", None),
         "include_top": _plain(bound.arguments.get("include_top")),
+        "input_tensor": bound.arguments.get("input_tensor") is not None,
+        "include_preprocessing": _plain(bound.arguments.get("include_preprocessing")),
         "input_shape": _plain(bound.arguments.get("input_shape")),
     }
     layers = list(getattr(model, "layers", []) or [])

@@ -562,6 +562,11 @@ class _Run:
         language_info = dict(prepared.metadata.get("language_info") or {})
         language_info["name"] = "python"
         prepared.metadata["language_info"] = language_info
+        # the stored outputs say which run made them (see grader.evidence.ExecutedBy)
+        prepared.metadata["grader"] = {
+            "profile": self.profile.name,
+            "data": self.data.spec.kind if self.data.spec else None,
+        }
         cell = nbformat.v4.new_code_cell(
             _injected_source(prelude_path, config_path, self.profile.name, self.seed, self.data)
         )

@@ -522,6 +522,8 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
         for d in code.facts.model_defs:
             framework_votes[d.framework] += 2
         _data_facts(data, code.facts, idx)
+        if ran and code.facts.printed_shapes:
+            _printed_sizes(data, code.facts.printed_shapes, out.text)
 
         state.list_members.update(code.list_members)
         _record_defs(state, code, idx)
@@ -667,6 +669,35 @@ def _data_facts(data: DataFacts, sf: SourceFacts, idx: int) -> None:
     for key, attr in (("train", "train_size"), ("val", "val_size"), ("test", "test_size")):
         if key in sf.subset_sizes and getattr(data, attr) is None:
             setattr(data, attr, sf.subset_sizes[key])
+
+
+_RE_SHAPE = re.compile(
+    r"(?:\(|torch\.Size\(\[|TensorShape\(\[)(\d+)(?:,\s*(?:\d+|None))*,?\s*\]?\)"
+)
+_SIZE_ATTR = {"train": "train_size", "val": "val_size", "test": "test_size"}
+
+
+def _printed_sizes(data: DataFacts, splits: list[str | None], text: str) -> None:
+    """Subset sizes from printed array shapes: ``print(x_test.shape)`` -> ``(1000, 32, 32, 3)``.
+
+    The shapes a cell's prints show are matched with the printed tuples in
+    order, and only when their numbers agree (a print in a loop, or a tuple
+    printed for another reason, leaves the sizes alone). A later printed shape
+    replaces an earlier one: notebooks often print the full dataset before
+    taking the subset.
+    """
+    found = [int(m.group(1)) for m in _RE_SHAPE.finditer(text)]
+    if len(found) != len(splits):
+        return
+    seen: dict[str, int] = {}
+    for split, n in zip(splits, found, strict=True):
+        if split is None or n <= 0:
+            continue
+        if seen.get(split, n) != n:
+            return  # x and y of one split disagree: not a reading to trust
+        seen[split] = n
+    for split, n in seen.items():
+        setattr(data, _SIZE_ATTR[split], n)
 
 
 def _summary_owner(sf: SourceFacts) -> str | None:

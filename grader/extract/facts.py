@@ -219,3 +219,5 @@ class SourceFacts:
     loads_cifar10: bool = False
     class_names: list[str] | None = None  # a literal list of class names
     subset_sizes: dict[str, int] = field(default_factory=dict)  # train/val/test -> n, when literal
+    # the split of every ``<array>.shape`` a print shows, in order (None: not a data split)
+    printed_shapes: list[str | None] = field(default_factory=list)

@@ -10,6 +10,7 @@ Keras-Hub preset) to one canonical name such as ``"MobileNetV2"``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = [
@@ -17,8 +18,10 @@ __all__ = [
     "CONV_LAYERS",
     "KERAS_APPLICATIONS",
     "TORCHVISION_MODELS",
+    "InputContract",
     "canonical_base",
     "canonical_layer",
+    "input_contract",
 ]
 
 # ------------------------------------------------------------------ pretrained
@@ -138,6 +141,109 @@ def _torchvision_names() -> dict[str, str]:
 
 #: Model-builder functions of ``torchvision.models`` -> canonical name.
 TORCHVISION_MODELS: dict[str, str] = _torchvision_names()
+
+
+# ------------------------------------------------------ what a base expects as input
+
+
+@dataclass(frozen=True)
+class InputContract:
+    """The pixel values a Keras application's pretrained weights were trained on.
+
+    ``mode`` is the ``preprocess_input`` mode of Keras: ``tf`` (pixels scaled to
+    [-1, 1]), ``caffe`` (BGR pixels in [0, 255] minus the ImageNet means),
+    ``torch`` (pixels in [0, 1] standardised with the ImageNet mean and std) or
+    ``raw`` (pixels in [0, 255]: the model rescales them itself).
+    """
+
+    mode: str
+    expects: str
+
+    def mismatch(self, low: float, high: float) -> str | None:
+        """What is wrong with inputs spanning ``[low, high]``, or None when they fit.
+
+        The limits are the documented input ranges of each mode, read broadly:
+        only inputs on a clearly different scale are reported.
+        """
+        raw = high > 20.0  # pixel values, not a scaled image
+        unit = low >= -0.05 and high <= 1.05  # scaled to [0, 1]
+        if self.mode == "tf":
+            if raw:
+                return "raw pixel values (about 0 to 255)"
+            if unit:
+                return "pixels scaled to [0, 1]"
+        elif self.mode == "caffe":
+            if high <= 2.0:
+                return "pixels scaled to a small range" + (" ([0, 1])" if unit else "")
+            if raw and low >= -0.05:
+                return "raw pixels without the ImageNet mean subtracted (and in RGB order)"
+        elif self.mode == "torch":
+            if raw:
+                return "raw pixel values (about 0 to 255)"
+            if unit:
+                return "pixels scaled to [0, 1] but not standardised"
+        elif self.mode == "raw" and high <= 2.0:
+            return "pixels scaled to a small range" + (" ([0, 1])" if unit else "")
+        return None
+
+
+def _contract_mode(base: str) -> str | None:
+    if base.startswith(("EfficientNet", "ConvNeXt", "MobileNetV3", "RegNet", "ResNetRS")):
+        return "raw"
+    if base in ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152"):
+        return "caffe"
+    if base.startswith("DenseNet"):
+        return "torch"
+    if base.startswith(("MobileNet", "Xception", "Inception", "NASNet")) or (
+        base.startswith("ResNet") and base.endswith("V2")
+    ):
+        return "tf"
+    return None
+
+
+_EXPECTS = {
+    "tf": "pixels scaled to [-1, 1] ({module}.preprocess_input, or layers.Rescaling(1/127.5, "
+    "offset=-1) on raw pixels)",
+    "caffe": "BGR pixels in [0, 255] minus the ImageNet means ({module}.preprocess_input on raw "
+    "pixels)",
+    "torch": "pixels in [0, 1] standardised with the ImageNet mean and std "
+    "({module}.preprocess_input on raw pixels)",
+    "raw": "pixels in [0, 255] ({name} rescales them inside the model)",
+}
+
+_MODULES = {
+    "MobileNet": "mobilenet",
+    "MobileNetV2": "mobilenet_v2",
+    "Xception": "xception",
+    "InceptionV3": "inception_v3",
+    "InceptionResNetV2": "inception_resnet_v2",
+    "VGG16": "vgg16",
+    "VGG19": "vgg19",
+    "ResNet50": "resnet50",
+}
+
+
+def input_contract(base: str | None) -> InputContract | None:
+    """What a Keras application (canonical name, e.g. ``"MobileNetV2"``) expects as input."""
+    if not base:
+        return None
+    mode = _contract_mode(base)
+    if mode is None:
+        return None
+    module = _MODULES.get(base)
+    if module is None:
+        if base.startswith("ResNet") and base.endswith("V2"):
+            module = "resnet_v2"
+        elif base.startswith("ResNet"):
+            module = "resnet"
+        elif base.startswith("DenseNet"):
+            module = "densenet"
+        elif base.startswith("NASNet"):
+            module = "nasnet"
+        else:
+            module = base.lower()
+    name = "EfficientNet" if base.startswith("EfficientNet") else base
+    return InputContract(mode=mode, expects=_EXPECTS[mode].format(module=module, name=name))
 
 
 def _key(text: str) -> str:

@@ -2576,6 +2576,13 @@ class _Reader:
 
     def print_call(self, node: ast.Call, args: list[_T]) -> None:
         facts = self.sink()
+        shapes = [
+            sub for sub in ast.walk(node) if isinstance(sub, ast.Attribute) and sub.attr == "shape"
+        ]
+        shapes.sort(key=lambda a: (a.lineno, a.col_offset))
+        for attr in shapes:
+            split = _split_of(self.text(attr.value))
+            facts.printed_shapes.append(split if split != "unknown" else None)
         if any(t.cm for t in args):
             facts.shows_confusion = True
         if any(t.evalres for t in args):

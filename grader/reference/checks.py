@@ -20,6 +20,17 @@ only with the band of the same data and profile (:class:`BandContext`); when
 there is none, a ``no-band`` finding says so plainly. Checks are registered in
 :data:`BAND_CHECKS`, so adding one is adding a function.
 
+Three checks need no band, so they also run where none matches (a student's
+stored CIFAR-10 outputs before an instructor has built the full band); their
+bounds come from sampling statistics of the notebook's own set sizes:
+
+* ``test-above-validation``: a test accuracy above the model's best validation
+  accuracy by more than sampling noise (possible test leakage), with or
+  without a band;
+* ``at-chance``: a test accuracy that cannot be told from guessing;
+* ``ordering`` (as information): transfer learning not above the CNN from
+  scratch, which the assignment expects.
+
 This module reads plain evidence and band data only: the static check can use
 it without importing TensorFlow, papermill or pandas.
 """
@@ -32,10 +43,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.evidence import Evidence, Finding, Method, ModelKind, ModelRun, Severity
+from grader.extract.kinds import input_contract
 from grader.report.bands import DATA_NAMES, Band, BandSet, Stats, select_band_set
 
 __all__ = [
     "ABOVE_BAND",
+    "AT_CHANCE",
+    "BASE_INPUT_RANGE",
     "BAND_CHECKS",
     "BELOW_BAND",
     "NO_BAND",
@@ -43,6 +57,7 @@ __all__ = [
     "OVERFITTING",
     "PROBLEM_CODES",
     "REFERENCE_BAND",
+    "TEST_ABOVE_VALIDATION",
     "TIME_RATIO",
     "BandContext",
     "band_findings",
@@ -56,31 +71,28 @@ ABOVE_BAND = "above-band"
 ORDERING = "ordering"
 TIME_RATIO = "training-time-ratio"
 OVERFITTING = "overfitting"
+AT_CHANCE = "at-chance"
+TEST_ABOVE_VALIDATION = "test-above-validation"
+#: a run's own measurement (grader.execute.integrity): a pretrained base fed the wrong input scale
+BASE_INPUT_RANGE = "base-input-range"
 #: the codes that report a problem (the reference solutions must get none of them)
-PROBLEM_CODES = (BELOW_BAND, ABOVE_BAND, ORDERING, TIME_RATIO, OVERFITTING)
+PROBLEM_CODES = (
+    BELOW_BAND,
+    ABOVE_BAND,
+    ORDERING,
+    TIME_RATIO,
+    OVERFITTING,
+    AT_CHANCE,
+    TEST_ABOVE_VALIDATION,
+)
+#: standard errors by which a test accuracy must exceed the best validation accuracy to be reported
+_LEAK_Z = 4.0
 
 TRANSFER_KINDS = (ModelKind.transfer_frozen, ModelKind.fine_tuned)
 
 #: relation names in a band file
 TRANSFER_MINUS_SCRATCH = "transfer_minus_scratch"
 TIME_RATIO_PREFIX = "seconds_per_epoch_ratio:"
-
-# what each pretrained base expects of its input, for the "unpreprocessed inputs" cause
-_INPUT_RANGE = {
-    "MobileNet": "pixels scaled to [-1, 1] (mobilenet.preprocess_input)",
-    "MobileNetV2": "pixels scaled to [-1, 1] (mobilenet_v2.preprocess_input)",
-    "MobileNetV3": "pixels in [0, 255] (it rescales inside the model)",
-    "Xception": "pixels scaled to [-1, 1] (xception.preprocess_input)",
-    "InceptionV3": "pixels scaled to [-1, 1] (inception_v3.preprocess_input)",
-    "ResNet50V2": "pixels scaled to [-1, 1] (resnet_v2.preprocess_input)",
-    "ResNet50": "BGR pixels in [0, 255] minus the ImageNet means (resnet50.preprocess_input)",
-    "ResNet101": "BGR pixels in [0, 255] minus the ImageNet means (resnet.preprocess_input)",
-    "VGG16": "BGR pixels in [0, 255] minus the ImageNet means (vgg16.preprocess_input)",
-    "VGG19": "BGR pixels in [0, 255] minus the ImageNet means (vgg19.preprocess_input)",
-    "DenseNet121": "pixels normalised with the ImageNet mean and std (densenet.preprocess_input)",
-}
-_EFFICIENT = "pixels in [0, 255] (EfficientNet and ConvNeXt normalise inside the model)"
-
 
 @dataclass(frozen=True)
 class BandContext:
@@ -91,15 +103,23 @@ class BandContext:
     identity: str | None = None
 
     @classmethod
-    def static(cls) -> BandContext:
-        """A submitted notebook's stored outputs: the student's own run on CIFAR-10, as written."""
+    def static(cls, evidence: Evidence | None = None) -> BandContext:
+        """A notebook's stored outputs: the student's own run on CIFAR-10, as assigned.
+
+        Outputs the harness itself produced (an example submission or a reference
+        notebook saved from a smoke run) carry the run's profile and data in the
+        notebook's metadata, and are compared with that band instead.
+        """
+        made = evidence.notebook.executed_by if evidence is not None else None
+        if made is not None:
+            return cls(profile=made.profile, data=made.data)
         return cls(profile="full", data="cifar10")
 
     @classmethod
     def for_evidence(cls, evidence: Evidence) -> BandContext:
         """From the evidence alone: stored outputs, or what the runtime capture recorded."""
         if evidence.source == "static":
-            return cls.static()
+            return cls.static(evidence)
         codes = {f.code for f in evidence.findings}
         profile = "smoke" if "smoke-profile" in codes else "full"
         return cls(profile=profile, data=evidence.data.dataset)
@@ -179,17 +199,14 @@ def _finding(code: str, severity: Severity, message: str, m: ModelRun | None = N
 
 
 def _input_expectation(base: str | None) -> str | None:
-    if not base:
-        return None
-    if base.startswith(("EfficientNet", "ConvNeXt")):
-        return _EFFICIENT
-    return _INPUT_RANGE.get(base)
+    contract = input_contract(base)
+    return contract.expects if contract else None
 
 
-def _at_chance(ev: Evidence, m: ModelRun, bs: BandSet) -> str | None:
+def _at_chance(ev: Evidence, m: ModelRun, bs: BandSet | None) -> str | None:
     """'about chance level ...' when the accuracy cannot be told from guessing, else None."""
-    n_classes = ev.data.n_classes or (len(bs.data.classes) if bs.data.classes else None)
-    n_test = ev.data.test_size or bs.data.test_size
+    n_classes = ev.data.n_classes or (len(bs.data.classes) if bs and bs.data.classes else None)
+    n_test = ev.data.test_size or (bs.data.test_size if bs else None)
     if not n_classes or not n_test or m.test_accuracy is None or n_classes < 2:
         return None
     chance = 1.0 / n_classes
@@ -225,11 +242,19 @@ def _below_causes(ev: Evidence, m: ModelRun, band: Band, bs: BandSet) -> list[st
                 "a learning rate too high for fine-tuning (use about 1/100 of the head's)"
             )
     if m.kind in TRANSFER_KINDS:
-        expects = _input_expectation(m.base)
-        causes.append(
-            "the pretrained base fed unpreprocessed inputs"
-            + (f": {m.base} expects {expects}" if expects else " (use the base's preprocess_input)")
-        )
+        measured = _measured_input(ev, m)
+        if measured:
+            causes.insert(0, measured)
+        else:
+            expects = _input_expectation(m.base)
+            causes.append(
+                "the pretrained base fed unpreprocessed inputs"
+                + (
+                    f": {m.base} expects {expects}"
+                    if expects
+                    else " (use the base's preprocess_input)"
+                )
+            )
         causes.append("images not upsampled (the base was pretrained on 224 px images)")
         if m.kind == ModelKind.fine_tuned:
             causes.append(
@@ -245,6 +270,14 @@ def _below_causes(ev: Evidence, m: ModelRun, band: Band, bs: BandSet) -> list[st
         if not m.epochs or not band.epochs:
             causes.append("too few epochs")
     return causes
+
+
+def _measured_input(ev: Evidence, m: ModelRun) -> str | None:
+    """The run's own finding that this model's base gets inputs on the wrong scale, if any."""
+    for f in ev.findings:
+        if f.code == BASE_INPUT_RANGE and f.model == m.id:
+            return "measured in this run: " + f.message
+    return None
 
 
 def _leak_hint(ev: Evidence, m: ModelRun) -> str:
@@ -471,8 +504,18 @@ def band_findings(
                 message=f"no reference band exists for {ctx.describe()}: test accuracies, "
                 "curves and training times were not compared with the reference solutions"
                 + _available(sets)
-                + ". An instructor builds one with `grader reference build`.",
-            )
+                + ". An instructor builds one with `grader reference build`. Checked "
+                "without a band: "
+                + (
+                    "test accuracies above validation beyond sampling noise."
+                    if ctx.profile == "smoke"
+                    else "accuracies at chance level, test accuracies above validation "
+                    "beyond sampling noise, and transfer learning below the CNN from scratch."
+                ),
+            ),
+            *_test_above_validation(evidence),
+            # a smoke run trains for two epochs: chance level is what it is expected to show
+            *(_unbanded(evidence) if ctx.profile != "smoke" else []),
         ]
     note = ""
     if ctx.identity and chosen.data.identity and ctx.identity != chosen.data.identity:
@@ -507,6 +550,115 @@ def band_findings(
         if other_task and code in _TASK_BOUND:
             continue
         out.extend(check(evidence, chosen))
+    out.extend(_test_above_validation(evidence))
+    return out
+
+
+# ------------------------------------------------ checks that need no band
+
+
+def _test_above_validation(ev: Evidence) -> list[Finding]:
+    """A test accuracy above the model's best validation accuracy by more than sampling noise.
+
+    Validation and test images are drawn from the same distribution, so an
+    honest model scores about the same on both; the bound is ``_LEAK_Z``
+    standard errors of the difference of the two proportions, from the two
+    set sizes the notebook used. Without both sizes nothing is claimed.
+    """
+    n_test, n_val = ev.data.test_size, ev.data.val_size
+    if not n_test or not n_val:
+        return []
+    out = []
+    for m in ev.models:
+        val = _finite(m.history.get("val_accuracy"))
+        t = m.test_accuracy
+        if t is None or not val:
+            continue
+        v = max(val)
+        if not 0.0 <= v <= 1.0:
+            continue
+        se = math.sqrt(max(t * (1 - t), 1e-4) / n_test + max(v * (1 - v), 1e-4) / n_val)
+        if t - v <= _LEAK_Z * se:
+            continue
+        out.append(
+            _finding(
+                TEST_ABOVE_VALIDATION,
+                Severity.warning,
+                f"{_label(m)}: test accuracy {_pct(t)} is far above its best validation accuracy "
+                f"{_pct(v)} ({(t - v) / se:.0f} standard errors, with {n_test} test and {n_val} "
+                "validation images from the same distribution): possible test leakage. Check "
+                "that no test image reached training (fit on x_test, test images in the "
+                "training split, a model evaluated after training on the test set)."
+                + _leak_hint(ev, m),
+                m,
+            )
+        )
+    return out
+
+
+def _unbanded(ev: Evidence) -> list[Finding]:
+    """What can be told without a band: models at chance level, the expected ordering."""
+    out = []
+    for m in ev.models:
+        if m.test_accuracy is None or m.kind == ModelKind.other:
+            continue
+        chance = _at_chance(ev, m, None)
+        if not chance:
+            continue
+        if m.kind in TRANSFER_KINDS:
+            causes = [
+                _measured_input(ev, m)
+                or "the pretrained base fed unpreprocessed inputs"
+                + (f" ({m.base} expects {_input_expectation(m.base)})" if m.base else ""),
+                "a learning rate too high for the new head or for fine-tuning",
+            ]
+        else:
+            causes = [
+                "pixels not scaled (divide by 255)",
+                "a learning rate too high",
+                "labels out of step with the images (shuffled separately)",
+                "a loss that does not fit the labels (categorical vs sparse)",
+                "too few training steps for batch normalisation to settle",
+            ]
+        out.append(
+            _finding(
+                AT_CHANCE,
+                Severity.warning,
+                f"{_label(m)}: {chance}. Likely causes: " + "; ".join(causes) + ".",
+                m,
+            )
+        )
+    scratch = [m for m in ev.models if m.kind == ModelKind.scratch_cnn and m.test_accuracy]
+    transfer = [
+        m
+        for m in ev.models
+        if m.kind in TRANSFER_KINDS and m.test_accuracy is not None and not random_init(m.weights)
+    ]
+    if scratch and transfer:
+        best_s = max(scratch, key=lambda m: m.test_accuracy or 0.0)
+        best_t = max(transfer, key=lambda m: m.test_accuracy or 0.0)
+        if (best_t.test_accuracy or 0.0) <= (best_s.test_accuracy or 0.0):
+            expects = _input_expectation(best_t.base)
+            measured = _measured_input(ev, best_t)
+            out.append(
+                _finding(
+                    ORDERING,
+                    Severity.info,
+                    f"transfer learning ({_label(best_t)}, {_pct(best_t.test_accuracy or 0.0)}) "
+                    f"is not above the CNN from scratch ({best_s.name}, "
+                    f"{_pct(best_s.test_accuracy or 0.0)}), while the assignment expects a "
+                    "pretrained base to do better on a small training set (no reference band "
+                    "says by how much). Likely causes: "
+                    + (
+                        measured
+                        or "the pretrained base fed unpreprocessed inputs"
+                        + (f" ({best_t.base} expects {expects})" if expects else "")
+                    )
+                    + ", images not upsampled, too few epochs for the new head, or a learning "
+                    "rate too high for fine-tuning.",
+                    best_t,
+                )
+            )
     return out
 
 

@@ -846,6 +846,20 @@ def test_verify_names_a_base_left_unfrozen(bands: BandSet) -> None:
     assert "never frozen" in text and "left unfrozen" in text
 
 
+def test_verify_names_a_base_fed_unpreprocessed_inputs(bands: BandSet) -> None:
+    measured = Finding(
+        code=BASE_INPUT_RANGE,
+        severity=Severity.warning,
+        message="the pretrained MobileNetV2 base of model_tl receives pixels scaled to [0, 1]",
+        model="m3",
+    )
+    ev = _solution_run(1)
+    ev.findings.append(measured)
+    verdict = _judge(ev, bands)
+    assert not verdict.ok
+    assert any("base-input-range: the pretrained MobileNetV2" in p for p in verdict.problems)
+
+
 def test_verify_names_a_model_outside_its_band_and_a_failed_run(bands: BandSet) -> None:
     ev = _solution_run(1)
     ev.models[0].test_accuracy = 0.2

@@ -309,11 +309,12 @@ def _base_input_findings(capture: CaptureRecord, fit_models: dict[str, str]) -> 
                     code="base-input-range",
                     severity=Severity.warning,
                     message=f"the pretrained {used.application} base of "
-                    f"{fit.model_name or 'a model'} receives {wrong}: values from "
+                    + (f"model '{fit.model_name}'" if fit.model_name else "a model")
+                    + f" receives {wrong}: values from "
                     f"{used.min:.3g} to {used.max:.3g} on {used.n or 'a few'} training images, "
                     f"but its ImageNet weights expect {contract.expects}. The frozen features "
                     "are then computed on inputs the base never saw, which costs transfer "
-                    "learning much of its advantage",
+                    "learning much of its advantage.",
                     model=model,
                 )
             )

@@ -21,7 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from grader.evidence import Evidence, Finding, ModelKind, ModelRun
 from grader.grade import Grade, Status, StudentContext
-from grader.reference.checks import PROBLEM_CODES, BandContext, band_findings
+from grader.reference.checks import (
+    BASE_INPUT_RANGE,
+    PROBLEM_CODES,
+    BandContext,
+    band_findings,
+)
 from grader.reference.expectations import (
     Expectations,
     ExpectedModel,
@@ -191,6 +196,9 @@ def judge_run(
         for f in findings:
             if f.code in PROBLEM_CODES:
                 problems.append(f"{nb}: band check {f.code}: {f.message}")
+    for f in evidence.findings:
+        if f.code == BASE_INPUT_RANGE:  # a reference must feed its bases what they expect
+            problems.append(f"{nb}: {f.code}: {f.message}")
     return NotebookVerdict(
         notebook=nb,
         seed=seed,

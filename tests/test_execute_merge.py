@@ -322,6 +322,8 @@ def test_merge_keeps_static_names_and_runtime_facts_win() -> None:
     assert by_id["m3"].name == "torch_net"  # nothing captured for it: kept as read
     assert [m.id for m in ev.models] == ["m1", "m2", "m3", "m4", "m5"]
     assert by_id["m5"].continues == "m4"
+    # a stage the static reading did not see is named after the entry it continues
+    assert by_id["m5"].name == f"{by_id['m4'].name} (stage 2)"
 
 
 def test_reproducibility_findings() -> None:

@@ -19,7 +19,7 @@ from grader.evidence import (
     Provenance,
 )
 from grader.execute import verify
-from grader.execute.capture import CaptureRecord, parse_event_line
+from grader.execute.capture import CaptureRecord, DataRef, EvaluateEvent, parse_event_line
 from grader.execute.data import ensure_synthetic
 from grader.execute.integrity import (
     ServedData,
@@ -289,6 +289,27 @@ def test_a_forged_accuracy_is_an_error(
     forged = [f for f in findings if f.code == "forged-accuracy"]
     assert forged and forged[0].severity.value == "error" and forged[0].model == "m1"
     assert "0.99" in forged[0].message
+
+
+def test_a_test_set_also_used_for_validation_is_still_verified(
+    tmp_path: Path, served: ServedData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify, "_run_worker", _worker(served.y_test))
+    job = _job(tmp_path, served, served.x_test / 255.0, acc=1.0)
+    (event,) = job.capture.events
+    assert isinstance(event, EvaluateEvent)
+    event.data = DataRef(kind="array", n=len(served.x_test), fingerprint="abcd01")
+    job.capture.fits[0].validation = DataRef(kind="array", fingerprint="abcd01")
+    report, _ = verify.verify_run(job)
+    assert [c.status for c in report.checks] == ["verified"]
+    # an evaluation on the training data is never the test evaluation
+    job = _job(tmp_path / "train", served, served.x_test / 255.0, acc=1.0)
+    (event,) = job.capture.events
+    assert isinstance(event, EvaluateEvent)
+    event.data = DataRef(kind="array", n=len(served.x_test), fingerprint="abcd01")
+    job.capture.fits[0].train = DataRef(kind="array", fingerprint="abcd01")
+    report, _ = verify.verify_run(job)
+    assert [c.status for c in report.checks] == ["unverified"]
 
 
 def test_unmatched_inputs_and_missing_evaluations_are_unverified(

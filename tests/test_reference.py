@@ -39,6 +39,7 @@ from grader.reference.checks import (
     AT_CHANCE,
     BASE_INPUT_RANGE,
     BELOW_BAND,
+    FINE_TUNE_RATE,
     NO_BAND,
     ORDERING,
     OVERFITTING,
@@ -520,6 +521,21 @@ def test_test_accuracy_far_above_validation_suggests_leakage_with_or_without_ban
     # unknown set sizes: nothing is claimed
     ev.data.test_size = None
     assert TEST_ABOVE_VALIDATION not in _codes(band_findings(ev, [], BandContext("full", "x")))
+
+
+def test_fine_tuning_without_a_lower_learning_rate(bands: BandSet) -> None:
+    frozen = _model(3, ModelKind.transfer_frozen, 0.86, base="MobileNetV2", weights="imagenet")
+    tuned = _model(4, ModelKind.fine_tuned, 0.80, base="MobileNetV2", weights="imagenet")
+    tuned.continues = "m3"
+    ev = _evidence(_model(1, ModelKind.scratch_cnn, 0.70), frozen, tuned)
+    for sets, ctx in (([], BandContext("full", "x")), (bands, BandContext("full", "cifar10"))):
+        found = [f for f in band_findings(ev, sets, ctx) if f.code == FINE_TUNE_RATE]
+        assert [f.model for f in found] == ["m4"]
+        assert "learning rate 0.001, no lower than the 0.001" in found[0].message
+    tuned.learning_rate = 1e-5
+    assert FINE_TUNE_RATE not in _codes(band_findings(ev, [], BandContext("full", "x")))
+    tuned.learning_rate, tuned.continues = 1e-3, None  # no frozen stage to compare with
+    assert FINE_TUNE_RATE not in _codes(band_findings(ev, [], BandContext("full", "x")))
 
 
 def test_a_measured_input_range_leads_the_likely_causes(bands: BandSet) -> None:

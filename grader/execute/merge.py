@@ -445,6 +445,20 @@ def _match_static(static: list[ModelRun], stages: list[Stage]) -> dict[int, Mode
     return out
 
 
+def _stage_name(stage: Stage, stages: list[Stage], models: list[ModelRun]) -> str | None:
+    """``<name> (stage N)`` for a stage that continues an entry, as the static reader names it."""
+    depth, parent = 1, stage
+    while parent.continues is not None and depth < 100:
+        parent = stages[parent.continues]
+        depth += 1
+    if parent is stage or not parent.id:
+        return None
+    root = next((m for m in models if m.id == parent.id), None)
+    if root is None:
+        return None
+    return f"{root.name.split(' (stage ')[0]} (stage {depth})"
+
+
 def merge_evidence(
     static: Evidence | None,
     capture: CaptureRecord,
@@ -485,7 +499,9 @@ def merge_evidence(
         if run is None:
             run = ModelRun(
                 id=f"m{next_id}",
-                name=stage.fits[0].model_name or f"model in cell {first_cell}",
+                name=_stage_name(stage, stages, models)
+                or stage.fits[0].model_name
+                or f"model in cell {first_cell}",
                 kind=kind or ModelKind.other,
                 claimed_kind=None,
                 base=None,

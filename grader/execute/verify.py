@@ -145,15 +145,17 @@ class _Plan:
     params: int | None = None
 
 
-def _roles(capture: CaptureRecord, fits: set[str]) -> set[str]:
-    """Fingerprints of the training and validation data of these fits."""
-    out: set[str] = set()
+def _roles(capture: CaptureRecord, fits: set[str]) -> tuple[set[str], set[str]]:
+    """Fingerprints of the training data and of the validation data of these fits."""
+    train: set[str] = set()
+    val: set[str] = set()
     for fit in capture.fits:
         if fit.id in fits:
-            for ref in (fit.train, fit.validation):
-                if ref is not None and ref.fingerprint:
-                    out.add(ref.fingerprint)
-    return out
+            if fit.train is not None and fit.train.fingerprint:
+                train.add(fit.train.fingerprint)
+            if fit.validation is not None and fit.validation.fingerprint:
+                val.add(fit.validation.fingerprint)
+    return train, val
 
 
 def _plan(capture: CaptureRecord, evidence: Evidence, fit_models: dict[str, str]) -> list[_Plan]:
@@ -174,7 +176,7 @@ def _plan(capture: CaptureRecord, evidence: Evidence, fit_models: dict[str, str]
         last_fit = max(fits, key=lambda f: int(f[1:]) if f[1:].isdigit() else 0)
         arch = fits_by_id[last_fit].architecture if last_fit in fits_by_id else None
         plan.params = arch.params_total if arch else None
-        seen = _roles(capture, fits)
+        train_fps, val_fps = _roles(capture, fits)
         candidates: list[tuple[int, VerifyRef]] = []
         errors: list[str] = []
         events = [e for e in capture.events if isinstance(e, EvaluateEvent | PredictEvent)]
@@ -182,8 +184,8 @@ def _plan(capture: CaptureRecord, evidence: Evidence, fit_models: dict[str, str]
             if ev.fit not in fits:
                 continue
             fid = ev.data.fingerprint if ev.data else None
-            if fid is not None and fid in seen:
-                continue  # an evaluation on training or validation data
+            if fid is not None and fid in train_fps:
+                continue  # an evaluation on training data
             if isinstance(ev, EvaluateEvent) and ev.accuracy() is None:
                 continue
             ref = ev.verify
@@ -191,7 +193,11 @@ def _plan(capture: CaptureRecord, evidence: Evidence, fit_models: dict[str, str]
                 if ref is not None and ref.error:
                     errors.append(ref.error)
                 continue
-            rank = 1 if isinstance(ev, EvaluateEvent) else 0
+            # an evaluation on the validation data counts only when there is no other:
+            # a notebook that validates on its test set evaluates the test set there
+            rank = 2 if isinstance(ev, EvaluateEvent) else 1
+            if fid is not None and fid in val_fps:
+                rank = 0
             candidates.append((rank * 10**9 + ev.seq, ref))
         if candidates:
             plan.ref = max(candidates, key=lambda c: c[0])[1]

@@ -29,7 +29,9 @@ bounds come from sampling statistics of the notebook's own set sizes:
   without a band;
 * ``at-chance``: a test accuracy that cannot be told from guessing;
 * ``ordering`` (as information): transfer learning not above the CNN from
-  scratch, which the assignment expects.
+  scratch, which the assignment expects;
+* ``fine-tune-learning-rate``: a fine-tuning stage that continues a frozen
+  stage without lowering the learning rate (with or without a band).
 
 This module reads plain evidence and band data only: the static check can use
 it without importing TensorFlow, papermill or pandas.
@@ -52,6 +54,7 @@ __all__ = [
     "BASE_INPUT_RANGE",
     "BAND_CHECKS",
     "BELOW_BAND",
+    "FINE_TUNE_RATE",
     "NO_BAND",
     "ORDERING",
     "OVERFITTING",
@@ -73,6 +76,7 @@ TIME_RATIO = "training-time-ratio"
 OVERFITTING = "overfitting"
 AT_CHANCE = "at-chance"
 TEST_ABOVE_VALIDATION = "test-above-validation"
+FINE_TUNE_RATE = "fine-tune-learning-rate"
 #: a run's own measurement (grader.execute.integrity): a pretrained base fed the wrong input scale
 BASE_INPUT_RANGE = "base-input-range"
 #: the codes that report a problem (the reference solutions must get none of them)
@@ -84,6 +88,7 @@ PROBLEM_CODES = (
     OVERFITTING,
     AT_CHANCE,
     TEST_ABOVE_VALIDATION,
+    FINE_TUNE_RATE,
 )
 #: standard errors by which a test accuracy must exceed the best validation accuracy to be reported
 _LEAK_Z = 4.0
@@ -514,6 +519,7 @@ def band_findings(
                 ),
             ),
             *_test_above_validation(evidence),
+            *_fine_tune_rate(evidence),
             # a smoke run trains for two epochs: chance level is what it is expected to show
             *(_unbanded(evidence) if ctx.profile != "smoke" else []),
         ]
@@ -551,6 +557,7 @@ def band_findings(
             continue
         out.extend(check(evidence, chosen))
     out.extend(_test_above_validation(evidence))
+    out.extend(_fine_tune_rate(evidence))
     return out
 
 
@@ -590,6 +597,41 @@ def _test_above_validation(ev: Evidence) -> list[Finding]:
                 "that no test image reached training (fit on x_test, test images in the "
                 "training split, a model evaluated after training on the test set)."
                 + _leak_hint(ev, m),
+                m,
+            )
+        )
+    return out
+
+
+def _fine_tune_rate(ev: Evidence) -> list[Finding]:
+    """Fine-tuning that continues a frozen stage without lowering the learning rate.
+
+    Unfrozen pretrained layers trained with the step size that suited a new
+    random head lose the features they were pretrained for; the lecture (and
+    every reference) lowers it. Only stages whose rates are both known are
+    compared, so nothing depends on a guessed default.
+    """
+    by_id = {m.id: m for m in ev.models}
+    out = []
+    for m in ev.models:
+        parent = by_id.get(m.continues or "")
+        if (
+            m.kind != ModelKind.fine_tuned
+            or parent is None
+            or parent.kind != ModelKind.transfer_frozen
+            or not m.learning_rate
+            or not parent.learning_rate
+            or m.learning_rate < parent.learning_rate
+        ):
+            continue
+        out.append(
+            _finding(
+                FINE_TUNE_RATE,
+                Severity.warning,
+                f"{_label(m)} fine-tunes the unfrozen base with learning rate {m.learning_rate:g}, "
+                f"no lower than the {parent.learning_rate:g} that trained the new head "
+                f"({parent.name}): large steps destroy the pretrained features. Recompile with "
+                "a learning rate about 10 to 100 times smaller before fine-tuning.",
                 m,
             )
         )

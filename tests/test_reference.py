@@ -523,6 +523,24 @@ def test_test_accuracy_far_above_validation_suggests_leakage_with_or_without_ban
     assert TEST_ABOVE_VALIDATION not in _codes(band_findings(ev, [], BandContext("full", "x")))
 
 
+def test_overfitting_without_a_band_is_read_from_the_curves_own_noise() -> None:
+    rising = {
+        "accuracy": [0.5, 0.7, 0.85, 0.95, 0.99, 1.0],
+        "val_accuracy": [0.5, 0.6, 0.64, 0.63, 0.62, 0.62],
+        "loss": [1.2, 0.8, 0.4, 0.15, 0.05, 0.01],
+        "val_loss": [1.2, 1.0, 0.95, 1.1, 1.3, 1.5],
+    }
+    noisy = dict(rising, val_loss=[1.2, 1.0, 1.3, 0.95, 1.25, 1.0])  # up and down: noise
+    ev = _evidence(
+        _model(1, ModelKind.scratch_cnn, 0.62, epochs=6, history=rising),
+        _model(2, ModelKind.custom_xception, 0.62, epochs=6, history=noisy),
+    )
+    found = [f for f in band_findings(ev, [], BandContext("full", "x")) if f.code == OVERFITTING]
+    assert [f.model for f in found] == ["m1"] and found[0].severity == Severity.info
+    assert "rose from 0.950 (epoch 3) to 1.500 (epoch 6)" in found[0].message
+    assert "no reference band" in found[0].message
+
+
 def test_fine_tuning_without_a_lower_learning_rate(bands: BandSet) -> None:
     frozen = _model(3, ModelKind.transfer_frozen, 0.86, base="MobileNetV2", weights="imagenet")
     tuned = _model(4, ModelKind.fine_tuned, 0.80, base="MobileNetV2", weights="imagenet")

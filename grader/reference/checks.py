@@ -30,6 +30,8 @@ bounds come from sampling statistics of the notebook's own set sizes:
 * ``at-chance``: a test accuracy that cannot be told from guessing;
 * ``ordering`` (as information): transfer learning not above the CNN from
   scratch, which the assignment expects;
+* ``overfitting`` (as information): a validation loss that rises by more than
+  its own epoch-to-epoch noise while the accuracy gap exceeds sampling noise;
 * ``fine-tune-learning-rate``: a fine-tuning stage that continues a frozen
   stage without lowering the learning rate (with or without a band).
 
@@ -638,6 +640,52 @@ def _fine_tune_rate(ev: Evidence) -> list[Finding]:
     return out
 
 
+def _unbanded_overfitting(ev: Evidence) -> list[Finding]:
+    """Overfitting read from a model's own curves, where no band gives the references' gap.
+
+    The validation loss must have risen from its minimum (two or more epochs
+    before the end) by more than four standard deviations of the difference of
+    two of its points, with the curve's noise estimated from its second
+    differences, and the last train/validation accuracy gap must exceed four
+    standard errors of the validation accuracy: a trend, not noise.
+    """
+    n_val = ev.data.val_size or 0
+    out = []
+    for m in ev.models:
+        acc, val = _finite(m.history.get("accuracy")), _finite(m.history.get("val_accuracy"))
+        val_loss = _finite(m.history.get("val_loss"))
+        if m.kind == ModelKind.other or not acc or not val or len(val_loss) < 4 or not n_val:
+            continue
+        best = min(range(len(val_loss)), key=val_loss.__getitem__)
+        if best >= len(val_loss) - 2:
+            continue
+        # the curve's own noise, from second differences (a steady trend has none):
+        # for white noise of deviation s, the median |second difference| is 1.65 s
+        bends = sorted(
+            abs(c - 2 * b + a)
+            for a, b, c in zip(val_loss, val_loss[1:], val_loss[2:], strict=False)
+        )
+        noise = bends[len(bends) // 2] / 1.65
+        gap = acc[-1] - val[-1]
+        se = math.sqrt(max(val[-1] * (1 - val[-1]), 1e-4) / n_val)
+        if val_loss[-1] - val_loss[best] <= 4 * math.sqrt(2) * noise or gap <= 4 * se:
+            continue
+        out.append(
+            _finding(
+                OVERFITTING,
+                Severity.info,
+                f"{_label(m)} overfits: the validation loss rose from {val_loss[best]:.3f} "
+                f"(epoch {best + 1}) to {val_loss[-1]:.3f} (epoch {len(val_loss)}) while "
+                f"training accuracy reached {_pct(acc[-1])} against {_pct(val[-1])} on "
+                "validation (no reference band gives the expected gap). Add data augmentation "
+                "and dropout, or stop earlier (EarlyStopping on val_loss with "
+                "restore_best_weights).",
+                m,
+            )
+        )
+    return out
+
+
 def _unbanded(ev: Evidence) -> list[Finding]:
     """What can be told without a band: models at chance level, the expected ordering."""
     out = []
@@ -670,6 +718,7 @@ def _unbanded(ev: Evidence) -> list[Finding]:
                 m,
             )
         )
+    out.extend(_unbanded_overfitting(ev))
     scratch = [m for m in ev.models if m.kind == ModelKind.scratch_cnn and m.test_accuracy]
     transfer = [
         m

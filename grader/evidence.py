@@ -18,6 +18,7 @@ __all__ = [
     "DataFacts",
     "Discussion",
     "Evidence",
+    "ExecutedBy",
     "Finding",
     "Framework",
     "Hygiene",
@@ -27,7 +28,6 @@ __all__ = [
     "NotebookInfo",
     "Provenance",
     "Severity",
-    "ExecutedBy",
 ]
 
 SCHEMA_VERSION = "1.0"

@@ -291,25 +291,24 @@ def test_a_forged_accuracy_is_an_error(
     assert "0.99" in forged[0].message
 
 
-def test_a_test_set_also_used_for_validation_is_still_verified(
-    tmp_path: Path, served: ServedData, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(verify, "_run_worker", _worker(served.y_test))
+def _status_when_evaluated_on(role: str, tmp_path: Path, served: ServedData) -> list[str]:
+    """Verification status of a test evaluation whose data is also the fit's ``role`` data."""
     job = _job(tmp_path, served, served.x_test / 255.0, acc=1.0)
     (event,) = job.capture.events
     assert isinstance(event, EvaluateEvent)
     event.data = DataRef(kind="array", n=len(served.x_test), fingerprint="abcd01")
-    job.capture.fits[0].validation = DataRef(kind="array", fingerprint="abcd01")
+    setattr(job.capture.fits[0], role, DataRef(kind="array", fingerprint="abcd01"))
     report, _ = verify.verify_run(job)
-    assert [c.status for c in report.checks] == ["verified"]
+    return [c.status for c in report.checks]
+
+
+def test_a_test_set_also_used_for_validation_is_still_verified(
+    tmp_path: Path, served: ServedData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify, "_run_worker", _worker(served.y_test))
+    assert _status_when_evaluated_on("validation", tmp_path / "val", served) == ["verified"]
     # an evaluation on the training data is never the test evaluation
-    job = _job(tmp_path / "train", served, served.x_test / 255.0, acc=1.0)
-    (event,) = job.capture.events
-    assert isinstance(event, EvaluateEvent)
-    event.data = DataRef(kind="array", n=len(served.x_test), fingerprint="abcd01")
-    job.capture.fits[0].train = DataRef(kind="array", fingerprint="abcd01")
-    report, _ = verify.verify_run(job)
-    assert [c.status for c in report.checks] == ["unverified"]
+    assert _status_when_evaluated_on("train", tmp_path / "train", served) == ["unverified"]
 
 
 def test_unmatched_inputs_and_missing_evaluations_are_unverified(

@@ -244,6 +244,16 @@ def bands() -> BandSet:
     return _band_set()
 
 
+def _measured(name: str, model: str) -> Finding:
+    """A run's finding that the model's MobileNetV2 base receives pixels in [0, 1]."""
+    return Finding(
+        code=BASE_INPUT_RANGE,
+        severity=Severity.warning,
+        message=f"the pretrained MobileNetV2 base of {name} receives pixels scaled to [0, 1]",
+        model=model,
+    )
+
+
 def _codes(findings: list[Finding]) -> list[str]:
     return [f.code for f in findings]
 
@@ -557,12 +567,7 @@ def test_fine_tuning_without_a_lower_learning_rate(bands: BandSet) -> None:
 
 
 def test_a_measured_input_range_leads_the_likely_causes(bands: BandSet) -> None:
-    measured = Finding(
-        code=BASE_INPUT_RANGE,
-        severity=Severity.warning,
-        message="the pretrained MobileNetV2 base of model2 receives pixels scaled to [0, 1]",
-        model="m2",
-    )
+    measured = _measured("model2", "m2")
     ev = _evidence(
         _model(1, ModelKind.scratch_cnn, 0.70),
         _model(2, ModelKind.transfer_frozen, 0.45, base="MobileNetV2", weights="imagenet"),
@@ -881,12 +886,7 @@ def test_verify_names_a_base_left_unfrozen(bands: BandSet) -> None:
 
 
 def test_verify_names_a_base_fed_unpreprocessed_inputs(bands: BandSet) -> None:
-    measured = Finding(
-        code=BASE_INPUT_RANGE,
-        severity=Severity.warning,
-        message="the pretrained MobileNetV2 base of model_tl receives pixels scaled to [0, 1]",
-        model="m3",
-    )
+    measured = _measured("model_tl", "m3")
     ev = _solution_run(1)
     ev.findings.append(measured)
     verdict = _judge(ev, bands)

@@ -20,9 +20,9 @@ only with the band of the same data and profile (:class:`BandContext`); when
 there is none, a ``no-band`` finding says so plainly. Checks are registered in
 :data:`BAND_CHECKS`, so adding one is adding a function.
 
-Three checks need no band, so they also run where none matches (a student's
+Some checks need no band, so they also run where none matches (a student's
 stored CIFAR-10 outputs before an instructor has built the full band); their
-bounds come from sampling statistics of the notebook's own set sizes:
+bounds come from sampling statistics of the notebook's own set sizes and curves:
 
 * ``test-above-validation``: a test accuracy above the model's best validation
   accuracy by more than sampling noise (possible test leakage), with or
@@ -279,6 +279,32 @@ def _below_causes(ev: Evidence, m: ModelRun, band: Band, bs: BandSet) -> list[st
     return causes
 
 
+def _unpreprocessed(m: ModelRun) -> str:
+    expects = _input_expectation(m.base)
+    return "the pretrained base fed unpreprocessed inputs" + (
+        f" ({m.base} expects {expects})" if expects else ""
+    )
+
+
+def _broken_ordering(ev: Evidence) -> tuple[ModelRun, ModelRun] | None:
+    """(best CNN from scratch, best pretrained transfer model) when transfer is not above."""
+    scratch = [
+        m for m in ev.models if m.kind == ModelKind.scratch_cnn and m.test_accuracy is not None
+    ]
+    transfer = [
+        m
+        for m in ev.models
+        if m.kind in TRANSFER_KINDS and m.test_accuracy is not None and not random_init(m.weights)
+    ]
+    if not scratch or not transfer:
+        return None
+    best_s = max(scratch, key=lambda m: m.test_accuracy or 0.0)
+    best_t = max(transfer, key=lambda m: m.test_accuracy or 0.0)
+    if (best_t.test_accuracy or 0.0) > (best_s.test_accuracy or 0.0):
+        return None
+    return best_s, best_t
+
+
 def _measured_input(ev: Evidence, m: ModelRun) -> str | None:
     """The run's own finding that this model's base gets inputs on the wrong scale, if any."""
     for f in ev.findings:
@@ -362,32 +388,19 @@ def _ordering(ev: Evidence, bs: BandSet) -> list[Finding]:
     rel = bs.relations.get(TRANSFER_MINUS_SCRATCH)
     if rel is None or rel.low is None or rel.low <= 0 or rel.mean is None:
         return []  # the reference runs do not show the ordering reliably: nothing to hold to
-    scratch = [
-        m for m in ev.models if m.kind == ModelKind.scratch_cnn and m.test_accuracy is not None
-    ]
-    transfer = [
-        m
-        for m in ev.models
-        if m.kind in TRANSFER_KINDS and m.test_accuracy is not None and not random_init(m.weights)
-    ]
-    if not scratch or not transfer:
+    broken = _broken_ordering(ev)
+    if broken is None:
         return []
-    best_s = max(scratch, key=lambda m: m.test_accuracy or 0.0)
-    best_t = max(transfer, key=lambda m: m.test_accuracy or 0.0)
-    if best_s.test_accuracy is None or best_t.test_accuracy is None:
-        return []
-    if best_t.test_accuracy > best_s.test_accuracy:
-        return []
-    expects = _input_expectation(best_t.base)
+    best_s, best_t = broken
     return [
         _finding(
             ORDERING,
             _severity(bs),
-            f"transfer learning ({_label(best_t)}, {_pct(best_t.test_accuracy)}) is not above "
-            f"the CNN from scratch ({best_s.name}, {_pct(best_s.test_accuracy)}); in the "
-            f"reference runs it is {rel.mean:+.1%} above (range {_range(rel, lambda x: f'{x:+.1%}')}; "
-            f"{bs.describe()}). Likely causes: the pretrained base fed unpreprocessed inputs"
-            + (f" ({best_t.base} expects {expects})" if expects else "")
+            f"transfer learning ({_label(best_t)}, {_pct(best_t.test_accuracy or 0.0)}) is not "
+            f"above the CNN from scratch ({best_s.name}, {_pct(best_s.test_accuracy or 0.0)}); "
+            f"in the reference runs it is {rel.mean:+.1%} above (range "
+            f"{_range(rel, lambda x: f'{x:+.1%}')}; {bs.describe()}). Likely causes: "
+            + _unpreprocessed(best_t)
             + ", images not upsampled, too few epochs for the new head, or a learning rate "
             "too high for fine-tuning.",
             best_t,
@@ -512,16 +525,16 @@ def band_findings(
                 "curves and training times were not compared with the reference solutions"
                 + _available(sets)
                 + ". An instructor builds one with `grader reference build`. Checked "
-                "without a band: "
+                "without a band: test accuracies above validation beyond sampling noise and "
+                "fine-tuning learning rates"
                 + (
-                    "test accuracies above validation beyond sampling noise."
+                    "."
                     if ctx.profile == "smoke"
-                    else "accuracies at chance level, test accuracies above validation "
-                    "beyond sampling noise, and transfer learning below the CNN from scratch."
+                    else ", accuracies at chance level, overfitting in the curves, and transfer "
+                    "learning below the CNN from scratch."
                 ),
             ),
-            *_test_above_validation(evidence),
-            *_fine_tune_rate(evidence),
+            *_any_band(evidence),
             # a smoke run trains for two epochs: chance level is what it is expected to show
             *(_unbanded(evidence) if ctx.profile != "smoke" else []),
         ]
@@ -558,12 +571,16 @@ def band_findings(
         if other_task and code in _TASK_BOUND:
             continue
         out.extend(check(evidence, chosen))
-    out.extend(_test_above_validation(evidence))
-    out.extend(_fine_tune_rate(evidence))
+    out.extend(_any_band(evidence))
     return out
 
 
 # ------------------------------------------------ checks that need no band
+
+
+def _any_band(ev: Evidence) -> list[Finding]:
+    """The checks that run with or without a band."""
+    return _test_above_validation(ev) + _fine_tune_rate(ev)
 
 
 def _test_above_validation(ev: Evidence) -> list[Finding]:
@@ -697,9 +714,7 @@ def _unbanded(ev: Evidence) -> list[Finding]:
             continue
         if m.kind in TRANSFER_KINDS:
             causes = [
-                _measured_input(ev, m)
-                or "the pretrained base fed unpreprocessed inputs"
-                + (f" ({m.base} expects {_input_expectation(m.base)})" if m.base else ""),
+                _measured_input(ev, m) or _unpreprocessed(m),
                 "a learning rate too high for the new head or for fine-tuning",
             ]
         else:
@@ -719,37 +734,24 @@ def _unbanded(ev: Evidence) -> list[Finding]:
             )
         )
     out.extend(_unbanded_overfitting(ev))
-    scratch = [m for m in ev.models if m.kind == ModelKind.scratch_cnn and m.test_accuracy]
-    transfer = [
-        m
-        for m in ev.models
-        if m.kind in TRANSFER_KINDS and m.test_accuracy is not None and not random_init(m.weights)
-    ]
-    if scratch and transfer:
-        best_s = max(scratch, key=lambda m: m.test_accuracy or 0.0)
-        best_t = max(transfer, key=lambda m: m.test_accuracy or 0.0)
-        if (best_t.test_accuracy or 0.0) <= (best_s.test_accuracy or 0.0):
-            expects = _input_expectation(best_t.base)
-            measured = _measured_input(ev, best_t)
-            out.append(
-                _finding(
-                    ORDERING,
-                    Severity.info,
-                    f"transfer learning ({_label(best_t)}, {_pct(best_t.test_accuracy or 0.0)}) "
-                    f"is not above the CNN from scratch ({best_s.name}, "
-                    f"{_pct(best_s.test_accuracy or 0.0)}), while the assignment expects a "
-                    "pretrained base to do better on a small training set (no reference band "
-                    "says by how much). Likely causes: "
-                    + (
-                        measured
-                        or "the pretrained base fed unpreprocessed inputs"
-                        + (f" ({best_t.base} expects {expects})" if expects else "")
-                    )
-                    + ", images not upsampled, too few epochs for the new head, or a learning "
-                    "rate too high for fine-tuning.",
-                    best_t,
-                )
+    broken = _broken_ordering(ev)
+    if broken is not None:
+        best_s, best_t = broken
+        out.append(
+            _finding(
+                ORDERING,
+                Severity.info,
+                f"transfer learning ({_label(best_t)}, {_pct(best_t.test_accuracy or 0.0)}) "
+                f"is not above the CNN from scratch ({best_s.name}, "
+                f"{_pct(best_s.test_accuracy or 0.0)}), while the assignment expects a "
+                "pretrained base to do better on a small training set (no reference band "
+                "says by how much). Likely causes: "
+                + (_measured_input(ev, best_t) or _unpreprocessed(best_t))
+                + ", images not upsampled, too few epochs for the new head, or a learning "
+                "rate too high for fine-tuning.",
+                best_t,
             )
+        )
     return out
 
 

@@ -54,8 +54,8 @@ def main() -> int:
     ns = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
         paths = _notebooks(ns.paths, Path(t))
+        from grader.grade.rubric import load_rubric
         from grader.pipeline import check_notebook
-        from grader.rubric import load_rubric
 
         rubric = load_rubric()
         rows = []

@@ -1,7 +1,7 @@
 """Grading and reproducibility harness for deep-learning homework notebooks.
 
 The library surface: :func:`check_notebook` grades one notebook statically;
-the data it returns is described in :mod:`grader.evidence` and :mod:`grader.grade`.
+the data it returns is described in :mod:`grader.evidence` and :mod:`grader.grade.result`.
 Nothing heavy is imported here.
 """
 

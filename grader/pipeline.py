@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 from grader.errors import GraderError, NotANotebookError, UsageError
 from grader.evidence import ExecutedBy, Finding, NotebookInfo, Severity
 from grader.extract import extract_evidence
-from grader.grade import CheckReport, StudentContext
-from grader.intake import LoadedNotebook, load_notebook
-from grader.roster import Roster
-from grader.rubric import Rubric, load_rubric
+from grader.grade.result import CheckReport, StudentContext
+from grader.grade.rubric import Rubric, load_rubric
+from grader.intake.notebook import LoadedNotebook, load_notebook
+from grader.intake.roster import Roster
 
 if TYPE_CHECKING:
-    from grader.report.bands import BandSet
+    from grader.check.bands import BandSet
 
     Bands = Path | BandSet | Sequence[BandSet]
 
@@ -72,7 +72,7 @@ def _executed_by(metadata: Any) -> ExecutedBy | None:
 
 
 def _band_sets(bands: Bands) -> list[BandSet]:
-    from grader.report.bands import BandSet, load_band_sets
+    from grader.check.bands import BandSet, load_band_sets
 
     if isinstance(bands, Path):
         return load_band_sets(bands)
@@ -96,7 +96,7 @@ def check_loaded(
     """
     evidence = extract_evidence(loaded.nb, notebook_info(loaded))
     if bands is not None:
-        from grader.reference.checks import BandContext, band_findings
+        from grader.check.band_checks import BandContext, band_findings
 
         evidence.findings.extend(
             band_findings(evidence, _band_sets(bands), BandContext.static(evidence))
@@ -151,7 +151,7 @@ def check_executed(
             )
         )
     if bands is not None:
-        from grader.reference.checks import BandContext, band_findings
+        from grader.check.band_checks import BandContext, band_findings
 
         evidence.findings.extend(
             band_findings(evidence, _band_sets(bands), BandContext.for_run(result))

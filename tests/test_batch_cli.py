@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from grader.cli_batch import register
+from grader.cli.batch import register
 from tests.test_batch_support import realistic_notebook
 
 ROSTER = """student_id,name,hw4,consultation

@@ -8,7 +8,9 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from grader.batch.exports import (
+from grader.grade.result import CheckReport, StudentContext
+from grader.intake.classroom import ClassIntake, NotebookFile, RosterStudent, Submission
+from grader.report.exports import (
     GRADEBOOK_COLUMNS,
     evidence_jsonl,
     gradebook_csv,
@@ -16,9 +18,7 @@ from grader.batch.exports import (
     junit_xml,
     write_exports,
 )
-from grader.batch.intake import ClassIntake, NotebookFile, RosterStudent, Submission
-from grader.batch.results import ClassResults, JobResult, RunInfo, build_rows
-from grader.grade import CheckReport, StudentContext
+from grader.report.results import ClassResults, JobResult, RunInfo, build_rows
 from tests.test_batch_support import make_report
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.intake import (
+from grader.intake.classroom import (
     ClassIntake,
     NotebookFile,
     ZipLimits,
@@ -19,7 +19,7 @@ from grader.batch.intake import (
     collect_class,
     parse_lms_name,
 )
-from grader.roster import parse_roster
+from grader.intake.roster import parse_roster
 from tests.test_batch_support import write_notebook
 
 ROSTER = """student_id,name,email,hw4,submitted_at,consultation

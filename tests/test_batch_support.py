@@ -23,7 +23,6 @@ from typing import Any
 import nbformat
 from nbformat import v4
 
-from grader.batch.results import RunInfo
 from grader.batch.runner import Graded, InfrastructureError, Job
 from grader.evidence import (
     Confusion,
@@ -40,9 +39,10 @@ from grader.evidence import (
     Provenance,
     Severity,
 )
-from grader.grade import CheckReport, StudentContext
-from grader.intake import load_notebook
-from grader.rubric import load_rubric
+from grader.grade.result import CheckReport, StudentContext
+from grader.grade.rubric import load_rubric
+from grader.intake.notebook import load_notebook
+from grader.report.results import RunInfo
 from tests.nbfactory import (
     CM3,
     NB,

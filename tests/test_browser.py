@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.results import JobResult
 from grader.report.html import render_dashboard, render_student_report
+from grader.report.results import JobResult
 from tests.test_batch_exports import _class
 from tests.test_batch_support import make_report
 

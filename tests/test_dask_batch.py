@@ -74,7 +74,7 @@ def scheduler() -> Iterator[str]:
     """A two-worker LocalCluster shared by the tests that connect with ``--scheduler``."""
     from distributed import Client
 
-    from grader.batch.dask_backend import local_cluster
+    from grader.batch.dask_executor import local_cluster
 
     cluster = local_cluster(2)
     with Client(cluster) as client:
@@ -159,7 +159,7 @@ def test_scheduler_address_and_resume(tmp_path: Path, scheduler: str) -> None:
 def test_an_unreachable_scheduler_is_bad_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from grader.batch import dask_backend
+    from grader.batch import dask_executor as dask_backend
 
     monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT", "2s")
     _fake_class(tmp_path)

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from grader.batch.results import JobResult
 from grader.batch.runner import ExecutorFailed, Placement, WorkerLost
+from grader.report.results import JobResult
 
 pytest.importorskip("distributed")
 
 from distributed.client import FutureCancelledError  # noqa: E402
 from distributed.scheduler import KilledWorker  # noqa: E402
 
-from grader.batch.dask_backend import DaskExecutor  # noqa: E402
+from grader.batch.dask_executor import DaskExecutor  # noqa: E402
 
 
 class _Future:

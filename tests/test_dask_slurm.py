@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from grader.batch.dask_backend import SlurmConfig, load_slurm_config, slurm_cluster_kwargs
-from grader.cli_batch import register
+from grader.batch.dask_executor import SlurmConfig, load_slurm_config, slurm_cluster_kwargs
+from grader.cli.batch import register
 from grader.errors import UsageError
 
 GPU_CONFIG = """\
@@ -101,7 +101,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 def test_the_job_script(tmp_path: Path) -> None:
     pytest.importorskip("dask_jobqueue")
-    from grader.batch.dask_backend import slurm_job_script
+    from grader.batch.dask_executor import slurm_job_script
 
     script = slurm_job_script(load_slurm_config(_write(tmp_path, GPU_CONFIG)))
     for needle in (
@@ -165,7 +165,7 @@ def test_defaults_are_a_small_cpu_job() -> None:
 
 def test_a_batch_on_slurm_needs_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
-    from grader.batch import dask_backend
+    from grader.batch import dask_executor as dask_backend
     from grader.batch.runner import BatchOptions, run_batch
     from tests.test_batch_support import write_notebook
 

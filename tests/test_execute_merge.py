@@ -14,7 +14,12 @@ from grader.evidence import (
     Provenance,
 )
 from grader.execute.capture import CaptureRecord, Fingerprint, FitRecord, parse_event_line
-from grader.execute.merge import MergeContext, classify_architecture, merge_evidence, runtime_stages
+from grader.extract.runtime import (
+    MergeContext,
+    classify_architecture,
+    merge_evidence,
+    runtime_stages,
+)
 
 INFO = NotebookInfo(path="nb.ipynb", sha256="0" * 64, nbformat="4.5", cells=12)
 
@@ -369,7 +374,7 @@ def test_failed_run_is_a_finding() -> None:
 
 
 def test_history_names_are_normalised() -> None:
-    from grader.execute.merge import _history_names
+    from grader.extract.runtime import _history_names
 
     assert _history_names(["loss", "acc", "val_loss", "val_acc"]) == {
         "loss": "loss",

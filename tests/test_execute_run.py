@@ -10,7 +10,7 @@ import pytest
 from grader.cli import main
 from grader.errors import UsageError
 from grader.execute import FailureKind, Progress, RunOptions, run_notebook
-from grader.execute.models import RunResult
+from grader.execute.records import RunResult
 from tests import notebooks_exec as scen
 
 

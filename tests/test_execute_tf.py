@@ -14,7 +14,7 @@ import pytest
 
 from grader.evidence import ModelKind
 from grader.execute import FailureKind, Progress, RunOptions, run_notebook
-from grader.execute.models import RunResult
+from grader.execute.records import RunResult
 from tests import notebooks_exec as scen
 
 pytestmark = [
@@ -103,8 +103,8 @@ def test_three_models_report_the_fallback_loudly(three_model_run: RunResult) -> 
 
 
 def test_merged_grade_matches_static_check_of_executed_notebook(three_model_run: RunResult) -> None:
+    from grader.grade.rubric import load_rubric
     from grader.pipeline import check_notebook
-    from grader.rubric import load_rubric
 
     assert three_model_run.evidence is not None and three_model_run.files.executed
     static = check_notebook(Path(three_model_run.files.executed))

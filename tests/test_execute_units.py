@@ -37,8 +37,8 @@ from grader.execute.data import (
     synthetic_cifar,
 )
 from grader.execute.manifest import DataUsage, RunManifest, WeightsUsage, environment_info
-from grader.execute.models import FailureKind, RunFiles, RunResult
 from grader.execute.profiles import PROFILES, get_profile
+from grader.execute.records import FailureKind, RunFiles, RunResult
 from grader.execute.weights import scan_weights
 
 # ---------------------------------------------------------------- capture schema

@@ -206,7 +206,7 @@ def test_a_job_without_gpu_leaves_the_environment_alone(
 def test_process_job_sets_the_gpu_for_the_run_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from grader.batch.intake import collect_class
+    from grader.intake.classroom import collect_class
 
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     cls = _class(tmp_path, 1)
@@ -247,7 +247,7 @@ def test_overlapping_runs_keep_the_environment_until_the_last_ends(
 
 def test_local_dask_cluster_pins_one_worker_per_gpu(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    from grader.batch.dask_backend import local_gpu_workers
+    from grader.batch.dask_executor import local_gpu_workers
 
     specs = local_gpu_workers(["0", "1"], 2)
     assert specs["gpu-0"]["options"]["env"] == gpu_env("0")
@@ -280,9 +280,9 @@ def test_the_kernel_of_a_run_sees_its_gpu(tmp_path: Path, monkeypatch: pytest.Mo
     import nbformat
     from nbformat import v4
 
-    from grader.batch.intake import collect_class
     from grader.batch.runner import grade_executed
     from grader.execute.data import ensure_synthetic
+    from grader.intake.classroom import collect_class
 
     monkeypatch.setenv("GRADER_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)

@@ -30,7 +30,7 @@ import pytest
 
 from grader.execute import RunOptions, run_notebook
 from grader.execute.data import ensure_synthetic
-from grader.execute.models import RunResult
+from grader.execute.records import RunResult
 from grader.execute.sandbox.limits import ResourceLimits
 from tests.hostile import (
     CORPUS,
@@ -329,7 +329,7 @@ def _run(path: str, options: str) -> str:
 
 
 def _grade(result: RunResult) -> dict[str, Any]:
-    from grader.rubric import load_rubric
+    from grader.grade.rubric import load_rubric
 
     assert result.evidence is not None
     grade = load_rubric().grade(result.evidence)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import NotANotebookError
-from grader.intake import load_notebook, parse_notebook
+from grader.intake.notebook import load_notebook, parse_notebook
 
 
 def _v4(**meta: object) -> dict[str, object]:

@@ -345,7 +345,7 @@ def test_saved_files_behind_links_are_not_read(
 def test_a_forged_accuracy_earns_no_point_once_the_rubric_reads_it() -> None:
     """The rubric must block the test-accuracy requirement on ``forged-accuracy`` (lead's change)."""
     from grader.evidence import Finding, Severity
-    from grader.rubric import CHECKS
+    from grader.grade.rubric import CHECKS
 
     ev = _evidence(0.99)
     ev.source = "merged"  # graded from a run

@@ -11,6 +11,30 @@ from typing import Any
 import nbformat
 import pytest
 
+from grader.check.band_checks import (
+    ABOVE_BAND,
+    AT_CHANCE,
+    BASE_INPUT_RANGE,
+    BELOW_BAND,
+    FINE_TUNE_RATE,
+    NO_BAND,
+    ORDERING,
+    OVERFITTING,
+    PROBLEM_CODES,
+    REFERENCE_BAND,
+    TEST_ABOVE_VALIDATION,
+    TIME_RATIO,
+    BandContext,
+    band_findings,
+)
+from grader.check.bands import (
+    BandData,
+    BandSet,
+    load_band_set,
+    load_band_sets,
+    load_bands,
+    select_band_set,
+)
 from grader.cli import main
 from grader.evidence import (
     DataFacts,
@@ -26,6 +50,7 @@ from grader.evidence import (
     Provenance,
     Severity,
 )
+from grader.grade.rubric import load_rubric
 from grader.pipeline import check_notebook
 from grader.reference.build import (
     RunSample,
@@ -33,22 +58,6 @@ from grader.reference.build import (
     build_band_set,
     build_bands,
     compare_band_sets,
-)
-from grader.reference.checks import (
-    ABOVE_BAND,
-    AT_CHANCE,
-    BASE_INPUT_RANGE,
-    BELOW_BAND,
-    FINE_TUNE_RATE,
-    NO_BAND,
-    ORDERING,
-    OVERFITTING,
-    PROBLEM_CODES,
-    REFERENCE_BAND,
-    TEST_ABOVE_VALIDATION,
-    TIME_RATIO,
-    BandContext,
-    band_findings,
 )
 from grader.reference.expectations import (
     ExpectedModel,
@@ -65,15 +74,6 @@ from grader.reference.runs import (
 )
 from grader.reference.stats import accuracy_stats, curve_band, quantile, sampling_sd, summarise
 from grader.reference.verify import judge_run, verify_references
-from grader.report.bands import (
-    BandData,
-    BandSet,
-    load_band_set,
-    load_band_sets,
-    load_bands,
-    select_band_set,
-)
-from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.intake import NotebookFile, Submission
-from grader.batch.results import JobResult, RunInfo, VerifiedAccuracy
+from grader.check.bands import load_bands, parse_band
 from grader.evidence import ModelKind
+from grader.intake.classroom import NotebookFile, Submission
 from grader.report import plots
-from grader.report.bands import load_bands, parse_band
 from grader.report.html import feedback_items, render_dashboard, render_student_report
+from grader.report.results import JobResult, RunInfo, VerifiedAccuracy
 from tests.test_batch_exports import _class
 from tests.test_batch_support import make_report
 
@@ -301,8 +301,8 @@ def test_dashboard_sections(dashboard: str) -> None:
 
 
 def test_dashboard_of_an_empty_class() -> None:
-    from grader.batch.intake import ClassIntake
-    from grader.batch.results import ClassResults
+    from grader.intake.classroom import ClassIntake
+    from grader.report.results import ClassResults
 
     html = render_dashboard(
         ClassResults(

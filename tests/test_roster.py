@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from grader.errors import RosterError
-from grader.roster import parse_roster
+from grader.intake.roster import parse_roster
 
 
 def test_roster_columns_booleans_and_lookup_by_name() -> None:

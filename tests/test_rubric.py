@@ -17,8 +17,8 @@ from grader.evidence import (
     NotebookInfo,
     Provenance,
 )
-from grader.grade import Status, StudentContext
-from grader.rubric import default_rubric_path, load_rubric, parse_rubric
+from grader.grade.result import Status, StudentContext
+from grader.grade.rubric import default_rubric_path, load_rubric, parse_rubric
 
 INFO = NotebookInfo(path="x.ipynb", sha256="0" * 64, nbformat="4.5", cells=1)
 

@@ -11,7 +11,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.cli import main
 from grader.execute import RunOptions, run_notebook
-from grader.execute.models import RunResult
+from grader.execute.records import RunResult
 from grader.execute.sandbox import bwrap, container
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import UsageError
-from grader.execute.models import FailureKind, RunFailure
+from grader.execute.records import FailureKind, RunFailure
 from grader.execute.sandbox import base, bwrap, container, fallback, select
 from grader.execute.sandbox.base import Availability, Confinement, launcher_command, python_roots
 from grader.execute.sandbox.fs import (

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from grader.grade.rubric import load_rubric
+from grader.intake.roster import load_roster
 from grader.pipeline import check_notebook
-from grader.roster import load_roster
-from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "submissions"

@@ -16,8 +16,8 @@ tried again.
 
 Where the workers are is an :class:`Executor`: a local process pool
 (``--workers N``, the default) or a dask.distributed cluster (``--scheduler``,
-``--cluster local|slurm``, :mod:`grader.batch.dask_backend`). Either way the
-worker returns a :class:`~grader.batch.results.JobResult` as plain data and
+``--cluster local|slurm``, :mod:`grader.batch.dask_executor`). Either way the
+worker returns a :class:`~grader.report.results.JobResult` as plain data and
 the journal is written here, by the process that runs the batch. With
 ``--gpus`` each run gets a GPU of its own (:mod:`grader.batch.gpus`); which
 one is recorded per attempt in ``<out>/journal/placements/<id>.json``.
@@ -59,19 +59,19 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.batch.exports import gradescope_results, write_exports
 from grader.batch.gpus import GpuSlots, gpu_env, parse_gpus
-from grader.batch.intake import ClassIntake, Submission, ZipLimits, collect_class
 from grader.batch.journal import Journal, JournalEntry, atomic_write_text
-from grader.batch.results import ClassResults, JobResult, ResultStatus, RunInfo, build_rows
 from grader.errors import GraderError, NotANotebookError, UsageError
 from grader.execute.sandbox.limits import THREAD_VARIABLES
-from grader.grade import CheckReport
+from grader.grade.result import CheckReport
+from grader.intake.classroom import ClassIntake, Submission, ZipLimits, collect_class
+from grader.report.exports import gradescope_results, write_exports
+from grader.report.results import ClassResults, JobResult, ResultStatus, RunInfo, build_rows
 
 if TYPE_CHECKING:
+    from grader.check.bands import Band, BandSet
     from grader.evidence import Evidence, Finding
-    from grader.report.bands import Band, BandSet
-    from grader.rubric import Rubric
+    from grader.grade.rubric import Rubric
 
 __all__ = [
     "EXECUTORS",
@@ -173,7 +173,7 @@ def _rubric(path: str | None) -> Rubric:
 
 @cache
 def _load_rubric(path: str | None, stamp: tuple[tuple[str, int, int], ...]) -> Rubric:
-    from grader.rubric import load_rubric
+    from grader.grade.rubric import load_rubric
 
     return load_rubric(Path(path) if path else None)
 
@@ -200,8 +200,8 @@ def grade_executed(job: Job) -> Graded:
     tried again.
     """
     from grader.execute import RunOptions, run_notebook
-    from grader.execute.models import FailureKind
-    from grader.intake import load_notebook
+    from grader.execute.records import FailureKind
+    from grader.intake.notebook import load_notebook
 
     assert job.submission.notebook is not None
     path = Path(job.submission.notebook.path)
@@ -272,7 +272,7 @@ def grade_executed(job: Job) -> Graded:
 
 def _protection_info(manifest: Any) -> dict[str, Any]:
     """The sandbox and the verification of a run, from its manifest, for the reports."""
-    from grader.batch.results import VerifiedAccuracy
+    from grader.report.results import VerifiedAccuracy
 
     info: dict[str, Any] = {}
     box = getattr(manifest, "sandbox", None)
@@ -438,7 +438,7 @@ def _bands(path: str | None) -> dict[str, Band]:
 
 @cache
 def _load_bands(path: str | None, stamp: tuple[tuple[str, int, int], ...]) -> dict[str, Band]:
-    from grader.report.bands import load_bands
+    from grader.check.bands import load_bands
 
     return load_bands(Path(path) if path else None)
 
@@ -448,7 +448,7 @@ def _band_findings(job: Job, evidence: Evidence, run: Any = None) -> list[Findin
     compared with the band of its own data and profile, stored outputs with CIFAR-10's."""
     if not job.bands:
         return []
-    from grader.reference.checks import BandContext, band_findings
+    from grader.check.band_checks import BandContext, band_findings
 
     sets = _load_band_sets(job.bands, _stamp(job.bands))
     ctx = BandContext.for_run(run) if run is not None else BandContext.static(evidence)
@@ -457,7 +457,7 @@ def _band_findings(job: Job, evidence: Evidence, run: Any = None) -> list[Findin
 
 @cache
 def _load_band_sets(path: str, stamp: tuple[tuple[str, int, int], ...]) -> list[BandSet]:
-    from grader.report.bands import load_band_sets
+    from grader.check.bands import load_band_sets
 
     return load_band_sets(Path(path))
 
@@ -824,7 +824,7 @@ def _local_executor(options: BatchOptions) -> Executor:
 
 
 def _dask_executor(options: BatchOptions) -> Executor:
-    from grader.batch.dask_backend import open_dask_executor
+    from grader.batch.dask_executor import open_dask_executor
 
     return open_dask_executor(options)
 
@@ -1116,7 +1116,7 @@ def run_batch(
     be picklable: a module-level function). ``generated`` is the time shown on
     the dashboard (default: now).
     """
-    from grader.rubric import default_rubric_path, load_rubric
+    from grader.grade.rubric import default_rubric_path, load_rubric
 
     emit = on_event or (lambda e: None)
     out = options.out.resolve()
@@ -1129,7 +1129,7 @@ def run_batch(
         rubric_text = rubric_path.read_text(encoding="utf-8")
         roster = None
         if options.roster is not None:
-            from grader.roster import load_roster
+            from grader.intake.roster import load_roster
 
             roster = load_roster(options.roster)
         intake = collect_class(
@@ -1227,7 +1227,7 @@ def _finish(
     generated: str | None,
 ) -> BatchSummary:
     """Rebuild the class-level outputs from every stored, finished result."""
-    from grader.report.bands import load_bands
+    from grader.check.bands import load_bands
     from grader.report.html import render_dashboard
 
     results: dict[str, JobResult] = {}

@@ -20,15 +20,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from grader.execute.models import FailureKind, Progress, RunFailure, RunOptions, RunResult
+    from grader.execute.records import FailureKind, Progress, RunFailure, RunOptions, RunResult
     from grader.execute.runner import run_notebook
 
 _LAZY = {
-    "FailureKind": "grader.execute.models",
-    "Progress": "grader.execute.models",
-    "RunFailure": "grader.execute.models",
-    "RunOptions": "grader.execute.models",
-    "RunResult": "grader.execute.models",
+    "FailureKind": "grader.execute.records",
+    "Progress": "grader.execute.records",
+    "RunFailure": "grader.execute.records",
+    "RunOptions": "grader.execute.records",
+    "RunResult": "grader.execute.records",
     "run_notebook": "grader.execute.runner",
 }
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from grader.execute.models import RunResult
+from grader.execute.records import RunResult
 
 __all__ = ["CacheStore", "cache_key"]
 

@@ -12,7 +12,7 @@ import signal
 from dataclasses import dataclass
 from typing import Any
 
-from grader.execute.models import FailureKind, RunFailure
+from grader.execute.records import FailureKind, RunFailure
 
 __all__ = [
     "ErrorFacts",

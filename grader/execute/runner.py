@@ -66,11 +66,18 @@ from grader.execute.manifest import (
     environment_info,
     package_versions,
 )
-from grader.execute.merge import MergeContext, merge_evidence
-from grader.execute.models import FailureKind, Progress, RunFailure, RunFiles, RunOptions, RunResult
 from grader.execute.profiles import Profile, get_profile
+from grader.execute.records import (
+    FailureKind,
+    Progress,
+    RunFailure,
+    RunFiles,
+    RunOptions,
+    RunResult,
+)
 from grader.execute.verify import prelude_config
 from grader.execute.weights import WeightsSpec, scan_weights
+from grader.extract.runtime import MergeContext, merge_evidence
 
 __all__ = ["ProgressCallback", "default_home", "prelude_source_path", "run_notebook"]
 
@@ -355,7 +362,7 @@ class _Run:
         loaded = None
         failure: RunFailure | None = None
         try:
-            from grader.intake import parse_notebook
+            from grader.intake.notebook import parse_notebook
 
             loaded = parse_notebook(self.raw, str(self.path))
         except NotANotebookError as exc:

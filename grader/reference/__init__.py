@@ -3,8 +3,8 @@
 * :mod:`grader.reference.expectations` reads ``reference/expected.yaml``: what each
   reference notebook must train and earn.
 * :mod:`grader.reference.build` runs the reference notebooks over several seeds and
-  turns the runs into a band file (the format lives in :mod:`grader.report.bands`).
-* :mod:`grader.reference.checks` compares a run's evidence with the band of the same
+  turns the runs into a band file (the format lives in :mod:`grader.check.bands`).
+* :mod:`grader.check.band_checks` compares a run's evidence with the band of the same
   data and profile and returns findings (``below-band``, ``above-band``, ``ordering``,
   ``training-time-ratio``, ``overfitting``).
 * :mod:`grader.reference.verify` executes every reference notebook and checks that it
@@ -40,13 +40,13 @@ if TYPE_CHECKING:
         build_bands,
         compare_band_sets,
     )
-    from grader.reference.checks import BandContext, band_findings
+    from grader.check.band_checks import BandContext, band_findings
     from grader.reference.expectations import Expectations, load_expectations
     from grader.reference.verify import NotebookVerdict, VerifyReport, verify_references
 
 _LAZY = {
-    "BandContext": "grader.reference.checks",
-    "band_findings": "grader.reference.checks",
+    "BandContext": "grader.check.band_checks",
+    "band_findings": "grader.check.band_checks",
     "BuildResult": "grader.reference.build",
     "build_band_set": "grader.reference.build",
     "build_bands": "grader.reference.build",

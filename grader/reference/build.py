@@ -2,7 +2,7 @@
 
 :func:`build_bands` runs every reference notebook once per seed (deterministic
 TensorFlow ops, seeded Python/NumPy/TensorFlow) and :func:`build_band_set`
-turns the runs' evidence into a :class:`~grader.report.bands.BandSet`: per
+turns the runs' evidence into a :class:`~grader.check.bands.BandSet`: per
 model kind (and per pretrained base where a kind has several) the test
 accuracy, training time, epochs, learning rate, train/validation gap and
 per-epoch curves as distributions with their bands, relations between kinds
@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.evidence import Evidence, ModelKind, ModelRun
-from grader.reference.checks import TIME_RATIO_PREFIX, TRANSFER_KINDS, TRANSFER_MINUS_SCRATCH
-from grader.reference.checks import random_init as _random_init
+from grader.check.band_checks import TIME_RATIO_PREFIX, TRANSFER_KINDS, TRANSFER_MINUS_SCRATCH
+from grader.check.band_checks import random_init as _random_init
 from grader.reference.expectations import (
     Expectations,
     NotebookExpectation,
@@ -38,10 +38,10 @@ from grader.reference.runs import (
     sources_sha256,
 )
 from grader.reference.stats import accuracy_stats, curve_band, summarise
-from grader.report.bands import BAND_FORMAT, Band, BandData, BandSet, Stats, Tolerance
+from grader.check.bands import BAND_FORMAT, Band, BandData, BandSet, Stats, Tolerance
 
 if TYPE_CHECKING:
-    from grader.execute.models import RunResult
+    from grader.execute.records import RunResult
 
 __all__ = [
     "SPREAD_K",

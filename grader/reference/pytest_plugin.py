@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from grader.reference.expectations import Expectations
     from grader.reference.runs import RunSettings
     from grader.reference.verify import NotebookVerdict, VerifyReport
-    from grader.report.bands import BandSet
+    from grader.check.bands import BandSet
 
 __all__ = [
     "ReferenceFile",
@@ -120,7 +120,7 @@ def _settings(config: pytest.Config) -> RunSettings:
 
 
 def _band_sets(config: pytest.Config, default: Path | None) -> list[BandSet]:
-    from grader.report.bands import load_band_sets
+    from grader.check.bands import load_band_sets
 
     given = config.getoption("reference_bands")
     return load_band_sets(Path(given) if given else default)
@@ -237,7 +237,7 @@ class ReferenceVerifier:
 
 
 def _load(path: Path) -> list[BandSet]:
-    from grader.report.bands import load_band_sets
+    from grader.check.bands import load_band_sets
 
     return load_band_sets(path)
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from grader.reference.expectations import NotebookExpectation, ReferenceSolutionError
 
 if TYPE_CHECKING:
-    from grader.execute.models import Progress, RunOptions, RunResult
+    from grader.execute.records import Progress, RunOptions, RunResult
 
 __all__ = [
     "DEFAULT_DATA",
@@ -63,7 +63,7 @@ class RunSettings:
         return self.data or DEFAULT_DATA.get(self.profile)
 
     def options(self, seed: int, out: Path | None = None) -> RunOptions:
-        from grader.execute.models import RunOptions
+        from grader.execute.records import RunOptions
 
         return RunOptions(
             profile=self.profile,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from grader.report.bands import CurveBand, Stats
+from grader.check.bands import CurveBand, Stats
 
 __all__ = ["accuracy_stats", "curve_band", "quantile", "sampling_sd", "summarise"]
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.evidence import Evidence, Finding, ModelKind, ModelRun
-from grader.grade import Grade, Status, StudentContext
-from grader.reference.checks import (
+from grader.grade.result import Grade, Status, StudentContext
+from grader.check.band_checks import (
     BASE_INPUT_RANGE,
     PROBLEM_CODES,
     BandContext,
@@ -35,11 +35,11 @@ from grader.reference.expectations import (
     match_models,
 )
 from grader.reference.runs import RunSettings, run_reference, sources_sha256
-from grader.report.bands import BandSet, select_band_set
-from grader.rubric import Rubric, load_rubric
+from grader.check.bands import BandSet, select_band_set
+from grader.grade.rubric import Rubric, load_rubric
 
 if TYPE_CHECKING:
-    from grader.execute.models import RunFailure, RunResult
+    from grader.execute.records import RunFailure, RunResult
 
 __all__ = [
     "ModelCheck",

@@ -2,7 +2,7 @@
 
 :mod:`~grader.report.html` renders the jinja2 templates in ``templates/``;
 :mod:`~grader.report.plots` draws the figures (matplotlib, imported lazily);
-:mod:`~grader.report.bands` reads the reference bands.
+:mod:`~grader.check.bands` reads the reference bands.
 """
 
 __all__: list[str] = []

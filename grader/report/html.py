@@ -19,12 +19,12 @@ from typing import Any
 
 import jinja2
 
-from grader.batch.intake import Submission
-from grader.batch.results import ClassResults, JobResult, StudentRow
+from grader.check.bands import Band
 from grader.evidence import ModelKind, ModelRun, Severity
-from grader.grade import CheckReport, Status
+from grader.grade.result import CheckReport, Status
+from grader.intake.classroom import Submission
 from grader.report import plots
-from grader.report.bands import Band
+from grader.report.results import ClassResults, JobResult, StudentRow
 
 __all__ = [
     "KIND_LABELS",

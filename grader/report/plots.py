@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from grader.report.bands import Band
+from grader.check.bands import Band
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

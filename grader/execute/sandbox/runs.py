@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grader.execute.models import FailureKind, RunFailure
+from grader.execute.records import FailureKind, RunFailure
 from grader.execute.sandbox.fs import scrub_folder
 from grader.execute.sandbox.report import Protection, SandboxReport
 

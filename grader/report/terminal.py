@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.evidence import Severity
-from grader.grade import CheckReport, Status
+from grader.grade.result import CheckReport, Status
 
 __all__ = ["print_refused", "print_report", "print_totals"]
 

@@ -48,7 +48,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.batch.gpus import gpu_env, parse_gpus, task_resources, worker_resources
-from grader.batch.results import JobResult
 from grader.batch.runner import (
     BatchOptions,
     ExecutorFailed,
@@ -60,6 +59,7 @@ from grader.batch.runner import (
     process_job,
 )
 from grader.errors import UsageError
+from grader.report.results import JobResult
 
 __all__ = [
     "DaskExecutor",

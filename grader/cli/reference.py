@@ -21,7 +21,7 @@ from grader.cli import print_error
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
-    from grader.execute.models import RunOptions, RunResult
+    from grader.execute.records import RunOptions, RunResult
     from grader.reference.runs import RunSettings
     from grader.reference.verify import NotebookVerdict, VerifyReport
 
@@ -40,7 +40,7 @@ def default_reference_dir() -> Path:
     here = Path("reference")
     if (here / "expected.yaml").is_file():
         return here
-    return Path(__file__).resolve().parent.parent / "reference"
+    return Path(__file__).resolve().parents[2] / "reference"
 
 
 def register(app: typer.Typer) -> None:
@@ -167,7 +167,7 @@ def build(
 
 
 def _print_bands(console: Console, band_set: object) -> None:
-    from grader.report.bands import BandSet
+    from grader.check.bands import BandSet
 
     if not isinstance(band_set, BandSet):
         return
@@ -215,9 +215,9 @@ def verify(
     """Execute every reference notebook: each must earn its expected points inside its bands."""
     console = Console(stderr=True)
     try:
+        from grader.check.bands import load_band_sets
         from grader.reference.expectations import load_expectations
         from grader.reference.verify import verify_references
-        from grader.report.bands import load_band_sets
 
         folder = reference or default_reference_dir()
         expectations = load_expectations(folder)
@@ -285,8 +285,8 @@ def compare(
     ] = None,
 ) -> None:
     """Check that a rebuilt band file reproduces another within the stated tolerance."""
+    from grader.check.bands import load_band_set
     from grader.reference.build import compare_band_sets
-    from grader.report.bands import load_band_set
 
     console = Console()
     a, b = load_band_set(old), load_band_set(new)

@@ -220,7 +220,7 @@ def batch(
                 memory_bytes = parse_size(memory)
             except ValueError as exc:
                 raise UsageError(f"--memory: {exc}") from None
-        from grader.report.bands import resolve_bands
+        from grader.check.bands import resolve_bands
 
         bands_path = resolve_bands(bands, enabled=not no_bands)
         options = BatchOptions(
@@ -313,7 +313,7 @@ def batch(
 
 
 def _print_job_script(cluster: Cluster | None, config: Path | None) -> None:
-    from grader.batch.dask_backend import load_slurm_config, slurm_job_script
+    from grader.batch.dask_executor import load_slurm_config, slurm_job_script
 
     if cluster != Cluster.slurm or config is None:
         raise UsageError("--job-script goes with --cluster slurm --cluster-config FILE")

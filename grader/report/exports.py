@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.journal import atomic_write_text
-from grader.batch.results import ClassResults, JobResult, StudentRow
-from grader.grade import CheckReport, Status
+from grader.grade.result import CheckReport, Status
+from grader.report.results import ClassResults, JobResult, StudentRow
 
 __all__ = [
     "GRADEBOOK_COLUMNS",

@@ -46,9 +46,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from grader.check.bands import DATA_NAMES, Band, BandSet, Stats, select_band_set
 from grader.evidence import Evidence, Finding, Method, ModelKind, ModelRun, Severity
 from grader.extract.kinds import input_contract
-from grader.report.bands import DATA_NAMES, Band, BandSet, Stats, select_band_set
 
 __all__ = [
     "ABOVE_BAND",
@@ -100,6 +100,7 @@ TRANSFER_KINDS = (ModelKind.transfer_frozen, ModelKind.fine_tuned)
 #: relation names in a band file
 TRANSFER_MINUS_SCRATCH = "transfer_minus_scratch"
 TIME_RATIO_PREFIX = "seconds_per_epoch_ratio:"
+
 
 @dataclass(frozen=True)
 class BandContext:

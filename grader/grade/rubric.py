@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from grader.errors import RubricError
 from grader.evidence import Evidence, ModelKind, ModelRun
-from grader.grade import CriterionResult, Grade, Status, StudentContext
+from grader.grade.result import CriterionResult, Grade, Status, StudentContext
 
 __all__ = [
     "CHECKS",
@@ -465,7 +465,7 @@ def parse_rubric(text: str, where: str = "rubric") -> Rubric:
 
 
 def default_rubric_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "rubrics" / "hw5.yaml"
+    return Path(__file__).resolve().parents[2] / "rubrics" / "hw5.yaml"
 
 
 def load_rubric(path: Path | None = None) -> Rubric:

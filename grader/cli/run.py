@@ -21,7 +21,7 @@ from grader.cli import print_error
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
-    from grader.execute.models import Progress, RunResult
+    from grader.execute.records import Progress, RunResult
     from grader.execute.sandbox.limits import ResourceLimits
 
 __all__ = ["register"]

@@ -40,7 +40,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.grade import StudentContext
+from grader.grade.result import StudentContext
 
 __all__ = [
     "ClassIntake",
@@ -152,7 +152,7 @@ class ClassIntake(_Model):
 
 
 class RosterEntryLike(Protocol):
-    """What the intake reads from a roster entry (``grader.roster.RosterEntry``)."""
+    """What the intake reads from a roster entry (``grader.intake.roster.RosterEntry``)."""
 
     @property
     def student_id(self) -> str: ...

@@ -1,7 +1,7 @@
 """The plain data a batch produces: one result per submission, one row per student.
 
 The report writers (HTML, CSV, JSON, JUnit) read only these objects and the
-:class:`grader.grade.CheckReport` of each graded submission.
+:class:`grader.grade.result.CheckReport` of each graded submission.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.batch.intake import ClassIntake, Submission
-from grader.grade import CheckReport, Status
+from grader.grade.result import CheckReport, Status
+from grader.intake.classroom import ClassIntake, Submission
 
 __all__ = [
     "ClassResults",

@@ -125,11 +125,11 @@ def check(
     """
     console = Console(stderr=as_json)
     with _errors_to_exit(console):
-        from grader.grade import StudentContext
+        from grader.check.bands import resolve_bands
+        from grader.grade.result import StudentContext
+        from grader.grade.rubric import load_rubric
+        from grader.intake.roster import load_roster
         from grader.pipeline import check_paths
-        from grader.report.bands import resolve_bands
-        from grader.roster import load_roster
-        from grader.rubric import load_rubric
 
         rub = load_rubric(rubric)
         ros = load_roster(roster) if roster else None
@@ -176,7 +176,7 @@ def check(
         out = docs[0] if single else {"notebooks": docs}
         sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     else:
-        from grader.terminal import print_refused, print_report, print_totals
+        from grader.report.terminal import print_refused, print_report, print_totals
 
         for o in outcomes:
             if o.report:
@@ -212,7 +212,7 @@ def _run_progress(console: Console) -> object:
 @app.command()
 def schema() -> None:
     """Print the JSON schema of the document `grader check --json` writes."""
-    from grader.grade import CheckReport
+    from grader.grade.result import CheckReport
 
     sys.stdout.write(json.dumps(CheckReport.model_json_schema(), indent=2) + "\n")
 
@@ -222,7 +222,7 @@ def rubric_validate(path: Annotated[Path, typer.Argument(help="Rubric YAML file.
     """Validate a rubric file; unknown keys and checks are errors with a suggestion."""
     console = Console()
     with _errors_to_exit(console):
-        from grader.rubric import load_rubric
+        from grader.grade.rubric import load_rubric
 
         r = load_rubric(path)
     console.print(
@@ -234,7 +234,7 @@ def rubric_validate(path: Annotated[Path, typer.Argument(help="Rubric YAML file.
 @rubric_app.command("checks")
 def rubric_checks() -> None:
     """List the checks a rubric may use, with their parameters."""
-    from grader.rubric import CHECKS
+    from grader.grade.rubric import CHECKS
 
     console = Console()
     for name, chk in CHECKS.items():
@@ -243,7 +243,7 @@ def rubric_checks() -> None:
 
 
 def _register_plugins() -> None:
-    for module in ("grader.cli_run", "grader.cli_batch", "grader.cli_reference"):
+    for module in ("grader.cli.run", "grader.cli.batch", "grader.cli.reference"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:

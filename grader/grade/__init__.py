@@ -1,0 +1,6 @@
+"""Grading: a declarative rubric applied to the evidence and its findings.
+
+* :mod:`~grader.grade.rubric` reads rubric files and applies them;
+* :mod:`~grader.grade.result` holds what grading returns (points per criterion
+  with their reasons) and the document ``grader check --json`` prints.
+"""

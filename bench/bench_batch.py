@@ -135,12 +135,16 @@ def child_batch(home: Path, timeout: float, **options: Any) -> dict[str, Any]:
 
 def _batch_in_this_process(raw: str) -> int:
     """The child side of :func:`child_batch`."""
-    from grader.batch.runner import BatchOptions, run_batch
+    from grader.batch.options import BatchOptions
+    from grader.batch.scheduler import run_batch
+    from grader.execute.records import RunOptions
 
     opts = json.loads(raw)
     for key in ("source", "out", "roster", "rubric"):
         if opts.get(key):
             opts[key] = Path(opts[key])
+    if opts.get("run") is not None:
+        opts["run"] = RunOptions.model_validate(opts["run"])
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     summary = run_batch(BatchOptions(**opts), generated="bench")
@@ -215,9 +219,7 @@ def throughput(ns: argparse.Namespace) -> dict[str, Any]:
                 options: dict[str, Any] = {
                     "source": source,
                     "out": tmp / f"out-{tag}",
-                    "mode": "smoke",
-                    "data": "synthetic",
-                    "threads": ns.threads,
+                    "run": {"profile": "smoke", "data": "synthetic", "threads": ns.threads},
                     "workers": workers,
                     "retries": 0,
                 }
@@ -270,9 +272,7 @@ def regrade(ns: argparse.Namespace) -> dict[str, Any]:
         source = distinct_copies(example_submissions(), ns.copies, tmp / "class", "regrade")
         out = tmp / "out"
         print(f"regrade: grading {ns.copies} submissions once (static, {ns.workers} workers) ...")
-        first = child_batch(
-            home, ns.timeout, source=source, out=out, mode="static", workers=ns.workers
-        )
+        first = child_batch(home, ns.timeout, source=source, out=out, run=None, workers=ns.workers)
         print(f"  first grading: {first['seconds']:.1f} s, {first['states']}")
         command = [sys.executable, "-m", "grader", "batch", str(source), "--static"]
         command += ["--out", str(out), "--workers", str(ns.workers)]
@@ -284,7 +284,7 @@ def regrade(ns: argparse.Namespace) -> dict[str, Any]:
             if "0 graded now" not in done.stderr:
                 raise RuntimeError(f"the regrade graded something again: {done.stderr[-300:]}")
         in_process = child_batch(
-            home, ns.timeout, source=source, out=out, mode="static", workers=ns.workers
+            home, ns.timeout, source=source, out=out, run=None, workers=ns.workers
         )
         # a rubric change: every submission is graded again from what is stored
         rubric = tmp / "hw5-changed.yaml"
@@ -389,8 +389,7 @@ def gpu(ns: argparse.Namespace) -> dict[str, Any]:
                 ns.timeout,
                 source=source,
                 out=tmp / f"out-{tag}",
-                mode="smoke",
-                data="synthetic",
+                run={"profile": "smoke", "data": "synthetic"},
                 gpus=",".join(gpus),
                 per_gpu=k,
                 retries=0,

@@ -327,9 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(build(), str(path))
         if ns.execute and run:
-            from grader.execute import RunOptions, run_notebook
+            from grader.execute import RunOptions
+            from grader.pipeline import execute_and_extract
 
-            res = run_notebook(path, RunOptions(profile="smoke", seed=42, force=True, cache=False))
+            res = execute_and_extract(
+                path, RunOptions(profile="smoke", seed=42, force=True, cache=False)
+            )
             print(rel, res.status, res.failure, f"{res.wall_seconds:.0f} s", file=sys.stderr)
             executed = Path(res.files.executed) if res.files.executed else None
             if executed and executed.exists():

@@ -8,8 +8,14 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from grader.grade.result import CheckReport, StudentContext
-from grader.intake.classroom import ClassIntake, NotebookFile, RosterStudent, Submission
+from grader.grade.result import CheckReport
+from grader.intake.submission import (
+    ClassIntake,
+    NotebookFile,
+    RosterStudent,
+    StudentContext,
+    Submission,
+)
 from grader.report.exports import (
     GRADEBOOK_COLUMNS,
     evidence_jsonl,

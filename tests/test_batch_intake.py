@@ -11,15 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.intake.classroom import (
-    ClassIntake,
-    NotebookFile,
-    ZipLimits,
-    choose_notebook,
-    collect_class,
-    parse_lms_name,
-)
+from grader.intake.archive import ZipLimits
+from grader.intake.classroom import choose_notebook, collect_class
+from grader.intake.names import parse_lms_name
 from grader.intake.roster import parse_roster
+from grader.intake.submission import ClassIntake, NotebookFile
 from tests.test_batch_support import write_notebook
 
 ROSTER = """student_id,name,email,hw4,submitted_at,consultation

@@ -15,8 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from grader.batch.jobs import Job
 from grader.batch.journal import Journal
-from grader.batch.runner import BatchEvent, BatchOptions, BatchSummary, Graded, Job, run_batch
+from grader.batch.options import BatchOptions
+from grader.batch.scheduler import BatchEvent, BatchSummary, run_batch
+from grader.execute.records import RunOptions
+from grader.execute.sandbox.limits import ResourceLimits
+from grader.pipeline import Graded
 from tests.test_batch_support import executions, fake_grade, write_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +51,7 @@ def _run(tmp_path: Path, out: str = "out", **kw: object) -> BatchSummary:
         source=tmp_path / "class",
         out=tmp_path / out,
         roster=tmp_path / "roster.csv",
-        mode="static",
+        run=None,
         **kw,  # type: ignore[arg-type]
     )
     return run_batch(options, grade=fake_grade, generated="2025-11-18 08:00")
@@ -64,7 +69,10 @@ def test_runs_get_the_sandbox_and_a_share_of_the_memory(tmp_path: Path) -> None:
 
     _class(tmp_path)
     options = BatchOptions(
-        source=tmp_path / "class", out=tmp_path / "out", mode="smoke", workers=2, verify=False
+        source=tmp_path / "class",
+        out=tmp_path / "out",
+        run=RunOptions(profile="smoke", verify=False),
+        workers=2,
     )
     run_batch(options, grade=_recording_grade)
     jobs = [
@@ -74,24 +82,28 @@ def test_runs_get_the_sandbox_and_a_share_of_the_memory(tmp_path: Path) -> None:
     ram = physical_memory()
     assert ram and len(jobs) == 3
     for job in jobs:
-        assert job.sandbox == "auto" and job.verify is False
-        assert job.memory_bytes == ram * 3 // 4 // 2  # 3/4 of RAM shared by the two runs
+        assert job.run is not None
+        assert job.run.backend == "auto" and job.run.verify is False
+        assert job.run.limits.memory_bytes == ram * 3 // 4 // 2  # 3/4 of RAM shared by the two runs
     options = BatchOptions(
         source=tmp_path / "class",
         out=tmp_path / "out2",
-        mode="smoke",
+        run=RunOptions(
+            profile="smoke",
+            backend="none",
+            limits=ResourceLimits(memory_bytes=2 * 1024**3),
+            timeout_cell=60.0,
+            timeout_run=300.0,
+        ),
         workers=2,
-        sandbox="none",
-        memory=2 * 1024**3,
-        timeout_cell=60.0,
-        timeout_run=300.0,
     )
     run_batch(options, grade=_recording_grade)
     job = Job.model_validate_json(
         next((tmp_path / "out2" / "submissions").glob("*/job.json")).read_text(encoding="utf-8")
     )
-    assert job.sandbox == "none" and job.memory_bytes == 2 * 1024**3 and job.verify
-    assert (job.timeout_cell, job.timeout_run) == (60.0, 300.0)
+    assert job.run is not None
+    assert job.run.backend == "none" and job.run.limits.memory_bytes == 2 * 1024**3
+    assert job.run.verify and (job.run.timeout_cell, job.run.timeout_run) == (60.0, 300.0)
 
 
 def _gradebook(out: Path) -> list[dict[str, str]]:
@@ -106,7 +118,7 @@ def test_batch_writes_reports_dashboard_and_exports(tmp_path: Path) -> None:
         source=tmp_path / "class",
         out=tmp_path / "out",
         roster=tmp_path / "roster.csv",
-        mode="static",
+        run=None,
         workers=2,
     )
     summary = run_batch(options, grade=fake_grade, on_event=events.append)
@@ -241,7 +253,7 @@ def test_moodle_zip_batch(tmp_path: Path) -> None:
     (tmp_path / "roster.csv").write_text(ROSTER)
     summary = run_batch(
         BatchOptions(
-            source=archive, out=tmp_path / "out", roster=tmp_path / "roster.csv", mode="static"
+            source=archive, out=tmp_path / "out", roster=tmp_path / "roster.csv", run=None
         ),
         grade=fake_grade,
     )
@@ -301,11 +313,12 @@ def test_another_batch_on_the_same_folder_is_refused(tmp_path: Path) -> None:
 _SCRIPT = """
 import sys
 from pathlib import Path
-from grader.batch.runner import BatchOptions, run_batch
+from grader.batch.options import BatchOptions
+from grader.batch.scheduler import run_batch
 from tests.test_batch_support import fake_grade
 root = Path(sys.argv[1])
 run_batch(BatchOptions(source=root / "class", out=root / sys.argv[2], roster=root / "roster.csv",
-                       mode="static", workers=2), grade=fake_grade, generated="fixed")
+                       run=None, workers=2), grade=fake_grade, generated="fixed")
 """
 
 

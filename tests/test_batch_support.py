@@ -23,7 +23,7 @@ from typing import Any
 import nbformat
 from nbformat import v4
 
-from grader.batch.runner import Graded, InfrastructureError, Job
+from grader.batch.jobs import InfrastructureError, Job
 from grader.evidence import (
     Confusion,
     DataFacts,
@@ -39,9 +39,11 @@ from grader.evidence import (
     Provenance,
     Severity,
 )
-from grader.grade.result import CheckReport, StudentContext
+from grader.grade.result import CheckReport
 from grader.grade.rubric import load_rubric
 from grader.intake.notebook import load_notebook
+from grader.intake.submission import StudentContext
+from grader.pipeline import Graded
 from grader.report.results import RunInfo
 from tests.nbfactory import (
     CM3,
@@ -349,7 +351,7 @@ def fake_grade(job: Job) -> Graded:
     report = CheckReport(**ev.model_dump(), grade=grade)
     if fail == "student":
         run = RunInfo(
-            profile=job.mode,
+            profile=job.run.profile if job.run is not None else "static",
             status="failed",
             failure_kind="exception",
             failure="NameError: name 'x_tset' is not defined",

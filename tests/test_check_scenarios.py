@@ -46,7 +46,7 @@ def test_notebook_flags_and_findings(name: str) -> None:
 
 def test_complete_notebook_earns_full_points_without_hw4() -> None:
     ev, _ = _evidence("keras3_complete")
-    from grader.grade.result import StudentContext
+    from grader.intake.submission import StudentContext
 
     grade = load_rubric().grade(ev, StudentContext(submitted_hw4=False))
     assert grade.requirements_met, [(c.id, c.status, c.reason) for c in grade.criteria]

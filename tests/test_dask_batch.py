@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from grader.batch.journal import Journal
-from grader.batch.runner import BatchOptions, BatchSummary, check_options, run_batch
+from grader.batch.options import BatchOptions, check_options
+from grader.batch.scheduler import BatchSummary, run_batch
 from grader.errors import UsageError
 from tests.test_batch_support import executions, fake_grade, write_notebook
 
@@ -51,7 +52,7 @@ def _options(tmp_path: Path, out: str, **kw: Any) -> BatchOptions:
         source=tmp_path / "class",
         out=tmp_path / out,
         roster=tmp_path / "roster.csv",
-        mode="static",
+        run=None,
         **kw,
     )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from grader.batch.runner import ExecutorFailed, Placement, WorkerLost
+from grader.batch.executors import ExecutorFailed, Placement, WorkerLost
 from grader.report.results import JobResult
 
 pytest.importorskip("distributed")

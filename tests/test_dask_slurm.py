@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from grader.batch.dask_executor import SlurmConfig, load_slurm_config, slurm_cluster_kwargs
+from grader.batch.slurm import SlurmConfig, load_slurm_config, slurm_cluster_kwargs
 from grader.cli.batch import register
 from grader.errors import UsageError
 
@@ -101,7 +101,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 def test_the_job_script(tmp_path: Path) -> None:
     pytest.importorskip("dask_jobqueue")
-    from grader.batch.dask_executor import slurm_job_script
+    from grader.batch.slurm import slurm_job_script
 
     script = slurm_job_script(load_slurm_config(_write(tmp_path, GPU_CONFIG)))
     for needle in (
@@ -165,16 +165,17 @@ def test_defaults_are_a_small_cpu_job() -> None:
 
 def test_a_batch_on_slurm_needs_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
-    from grader.batch import dask_executor as dask_backend
-    from grader.batch.runner import BatchOptions, run_batch
+    from grader.batch import slurm as slurm_module
+    from grader.batch.options import BatchOptions
+    from grader.batch.scheduler import run_batch
     from tests.test_batch_support import write_notebook
 
-    monkeypatch.setattr(dask_backend.shutil, "which", lambda name: None)
+    monkeypatch.setattr(slurm_module.shutil, "which", lambda name: None)
     write_notebook(tmp_path / "class" / "a.ipynb")
     options = BatchOptions(
         source=tmp_path / "class",
         out=tmp_path / "out",
-        mode="static",
+        run=None,
         cluster="slurm",
         cluster_config=_write(tmp_path, CPU_CONFIG),
     )
@@ -206,7 +207,8 @@ exit 0
 def test_a_batch_on_a_stand_in_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole path: config -> SLURMCluster -> sbatch'ed workers -> graded class."""
     jobqueue = pytest.importorskip("dask_jobqueue")
-    from grader.batch.runner import BatchOptions, run_batch
+    from grader.batch.options import BatchOptions
+    from grader.batch.scheduler import run_batch
     from tests.test_batch_support import fake_grade, write_notebook
 
     bin_dir = tmp_path / "bin"
@@ -228,7 +230,7 @@ def test_a_batch_on_a_stand_in_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyP
         BatchOptions(
             source=tmp_path / "class",
             out=tmp_path / "out",
-            mode="static",
+            run=None,
             cluster="slurm",
             cluster_config=config,
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.check.reproducibility import reproducibility_findings
 from grader.evidence import (
     Evidence,
     Framework,
@@ -341,8 +342,8 @@ def test_reproducibility_findings() -> None:
         ],
     )
     full = MergeContext(profile="full", data_kind="cifar10", repro_tolerance=0.05)
-    ev = merge_evidence(None, _capture(), INFO, _cell_of, full, original=original)
-    repro = [f for f in ev.findings if f.code == "reproducibility"]
+    ev = merge_evidence(None, _capture(), INFO, _cell_of, full)
+    repro = reproducibility_findings(original, ev, full)
     assert len(repro) == 2
     assert (
         repro[0].severity.value == "info"
@@ -351,15 +352,9 @@ def test_reproducibility_findings() -> None:
     )
     assert repro[1].severity.value == "warning" and "NOT reproduced" in repro[1].message
     assert "-0.2800" in repro[1].message
-    smoke = merge_evidence(
-        None,
-        _capture(),
-        INFO,
-        _cell_of,
-        MergeContext(profile="smoke", data_kind="synthetic"),
-        original=original,
-    )
-    notes = [f for f in smoke.findings if f.code == "reproducibility"]
+    smoke_context = MergeContext(profile="smoke", data_kind="synthetic")
+    smoke = merge_evidence(None, _capture(), INFO, _cell_of, smoke_context)
+    notes = reproducibility_findings(original, smoke, smoke_context)
     assert len(notes) == 1 and "not compared" in notes[0].message
 
 

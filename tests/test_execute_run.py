@@ -9,8 +9,9 @@ import pytest
 
 from grader.cli import main
 from grader.errors import UsageError
-from grader.execute import FailureKind, Progress, RunOptions, run_notebook
-from grader.execute.records import RunResult
+from grader.execute import FailureKind, Progress, RunOptions
+from grader.extract.runtime import RunResult
+from grader.pipeline import execute_and_extract
 from tests import notebooks_exec as scen
 
 
@@ -29,7 +30,7 @@ def _options(tmp_path: Path, **changes: object) -> RunOptions:
 
 def _run(tmp_path: Path, nb_name: str, **changes: object) -> RunResult:
     path = scen.save(getattr(scen, nb_name)(), tmp_path / f"{nb_name}.ipynb")
-    return run_notebook(path, _options(tmp_path, **changes))
+    return execute_and_extract(path, _options(tmp_path, **changes))
 
 
 def _files_exist(result: RunResult) -> None:
@@ -41,7 +42,7 @@ def _files_exist(result: RunResult) -> None:
 def test_exception_in_student_code(tmp_path: Path) -> None:
     seen: list[Progress] = []
     path = scen.save(scen.plain_raises(), tmp_path / "raises.ipynb")
-    result = run_notebook(path, _options(tmp_path), progress=seen.append)
+    result = execute_and_extract(path, _options(tmp_path), progress=seen.append)
     assert result.status == "failed" and result.failure is not None
     f = result.failure
     assert f.kind == FailureKind.exception and f.cell == 2 and f.ename == "KeyError"
@@ -103,29 +104,29 @@ def test_sys_exit_stops_the_run(tmp_path: Path) -> None:
 def test_file_that_is_not_a_notebook(tmp_path: Path) -> None:
     path = tmp_path / "broken.ipynb"
     path.write_text('{"cells": ')
-    result = run_notebook(path, _options(tmp_path))
+    result = execute_and_extract(path, _options(tmp_path))
     assert result.failure is not None and result.failure.kind == FailureKind.cannot_start
     assert result.evidence is None and Path(result.files.manifest or "").is_file()
     with pytest.raises(UsageError):
-        run_notebook(tmp_path / "nope.ipynb", _options(tmp_path))
+        execute_and_extract(tmp_path / "nope.ipynb", _options(tmp_path))
 
 
 def test_cache_hit_force_and_out(tmp_path: Path) -> None:
     path = scen.save(scen.no_metadata(), tmp_path / "nb.ipynb")
-    first = run_notebook(path, _options(tmp_path))
+    first = execute_and_extract(path, _options(tmp_path))
     assert not first.from_cache
     events: list[Progress] = []
-    second = run_notebook(path, _options(tmp_path), progress=events.append)
+    second = execute_and_extract(path, _options(tmp_path), progress=events.append)
     assert second.from_cache and second.cache_key == first.cache_key
     assert [e.phase for e in events] == ["cached"]
     assert second.evidence == first.evidence
     out = tmp_path / "out"
-    third = run_notebook(path, _options(tmp_path, out=out))
+    third = execute_and_extract(path, _options(tmp_path, out=out))
     assert third.from_cache and Path(third.files.folder) == out
     assert (out / "evidence.json").is_file() and (out / "manifest.json").is_file()
-    forced = run_notebook(path, _options(tmp_path, force=True))
+    forced = execute_and_extract(path, _options(tmp_path, force=True))
     assert not forced.from_cache
-    other = run_notebook(path, _options(tmp_path, seed=3))
+    other = execute_and_extract(path, _options(tmp_path, seed=3))
     assert not other.from_cache and other.cache_key != first.cache_key
     assert other.manifest.seed == 3
 

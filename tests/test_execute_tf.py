@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from grader.evidence import ModelKind
-from grader.execute import FailureKind, Progress, RunOptions, run_notebook
-from grader.execute.records import RunResult
+from grader.execute import FailureKind, Progress, RunOptions
+from grader.extract.runtime import RunResult
+from grader.pipeline import execute_and_extract
 from tests import notebooks_exec as scen
 
 pytestmark = [
@@ -49,7 +50,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def three_model_run(home: Path, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     folder = tmp_path_factory.mktemp("three")
     path = scen.save(scen.three_models(), folder / "hw5.ipynb")
-    return run_notebook(path, _options(home))
+    return execute_and_extract(path, _options(home))
 
 
 def test_three_models_are_captured(three_model_run: RunResult) -> None:
@@ -116,7 +117,7 @@ def test_merged_grade_matches_static_check_of_executed_notebook(three_model_run:
 def test_raises_halfway_keeps_the_models_before_it(home: Path, tmp_path: Path) -> None:
     path = scen.save(scen.raises_halfway(), tmp_path / "halfway.ipynb")
     seen: list[Progress] = []
-    result = run_notebook(path, _options(home), progress=seen.append)
+    result = execute_and_extract(path, _options(home), progress=seen.append)
     epochs = [(p.model, p.epoch, p.epochs) for p in seen if p.phase == "epoch"]
     assert epochs == [("sequential", 1, 2), ("sequential", 2, 2)]
     f = result.failure
@@ -129,7 +130,7 @@ def test_raises_halfway_keeps_the_models_before_it(home: Path, tmp_path: Path) -
 
 def test_kernel_death_after_a_model_keeps_it(home: Path, tmp_path: Path) -> None:
     path = scen.save(scen.kills_kernel_after_model(), tmp_path / "dies.ipynb")
-    result = run_notebook(path, _options(home))
+    result = execute_and_extract(path, _options(home))
     f = result.failure
     assert f is not None and f.kind == FailureKind.kernel_died and f.exit_code == 1
     assert f.cell == 5 and f.models_captured == 1
@@ -138,7 +139,7 @@ def test_kernel_death_after_a_model_keeps_it(home: Path, tmp_path: Path) -> None
 
 def test_full_profile_fails_on_missing_weights(home: Path, tmp_path: Path) -> None:
     path = scen.save(scen.uses_imagenet_weights(), tmp_path / "weights.ipynb")
-    result = run_notebook(path, _options(home, profile="full"))
+    result = execute_and_extract(path, _options(home, profile="full"))
     f = result.failure
     assert f is not None and f.kind == FailureKind.missing_weights and f.cell == 1
     assert "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5" in f.message
@@ -146,7 +147,7 @@ def test_full_profile_fails_on_missing_weights(home: Path, tmp_path: Path) -> No
 
 def test_full_profile_fails_on_missing_cifar10(home: Path, tmp_path: Path) -> None:
     path = scen.save(scen.raises_halfway(), tmp_path / "data.ipynb")
-    result = run_notebook(path, _options(home, profile="full", data="cifar10"))
+    result = execute_and_extract(path, _options(home, profile="full", data="cifar10"))
     f = result.failure
     assert f is not None and f.kind == FailureKind.missing_data and f.cell == 1
     assert "grader data cifar10" in f.message
@@ -170,7 +171,7 @@ def test_weights_from_the_weights_folder_are_used(home: Path, tmp_path: Path) ->
         timeout=300,
     )
     path = scen.save(scen.uses_imagenet_weights(), tmp_path / "weights.ipynb")
-    result = run_notebook(path, _options(home, profile="full", weights=folder))
+    result = execute_and_extract(path, _options(home, profile="full", weights=folder))
     assert result.status == "ok", result.failure
     (request,) = result.manifest.weights.requests
     assert request.found and request.file == name and request.fallback is None
@@ -180,8 +181,8 @@ def test_weights_from_the_weights_folder_are_used(home: Path, tmp_path: Path) ->
 def test_seeded_deterministic_runs_repeat_exactly(home: Path, tmp_path: Path) -> None:
     path = scen.save(scen.raises_halfway(), tmp_path / "repeat.ipynb")
     options = _options(home, deterministic=True, seed=7, force=True)
-    first = run_notebook(path, options)
-    second = run_notebook(path, options)
+    first = execute_and_extract(path, options)
+    second = execute_and_extract(path, options)
     assert first.evidence is not None and second.evidence is not None
     assert first.evidence.models[0].history == second.evidence.models[0].history
     assert first.evidence.models[0].test_accuracy == second.evidence.models[0].test_accuracy
@@ -195,7 +196,7 @@ def test_seeded_deterministic_runs_repeat_exactly(home: Path, tmp_path: Path) ->
 )
 def test_legacy_tf_keras_is_captured(home: Path, tmp_path: Path) -> None:
     path = scen.save(scen.legacy_tf_keras(), tmp_path / "legacy.ipynb")
-    result = run_notebook(path, _options(home))
+    result = execute_and_extract(path, _options(home))
     assert result.status == "ok", result.failure
     assert [f.flavour for f in result.capture.fits] == ["tf_keras"]
     assert result.evidence is not None
@@ -214,7 +215,7 @@ def test_what_a_pretrained_base_receives_is_measured(
     home: Path, tmp_path: Path, style: str, flagged: bool
 ) -> None:
     path = scen.save(scen.base_fed(style), tmp_path / f"{style}.ipynb")
-    result = run_notebook(path, _options(home, verify=False))
+    result = execute_and_extract(path, _options(home, verify=False))
     assert result.status == "ok", result.failure
     (fit,) = result.capture.fits
     (used,) = fit.base_inputs

@@ -17,7 +17,6 @@ import pytest
 
 from grader.errors import UsageError
 from grader.execute import kernel_prelude as prelude
-from grader.execute.backends import get_backend
 from grader.execute.cache import CacheStore, cache_key
 from grader.execute.capture import (
     CaptureLimits,
@@ -38,7 +37,8 @@ from grader.execute.data import (
 )
 from grader.execute.manifest import DataUsage, RunManifest, WeightsUsage, environment_info
 from grader.execute.profiles import PROFILES, get_profile
-from grader.execute.records import FailureKind, RunFiles, RunResult
+from grader.execute.records import FailureKind, RunFiles, RunRecord
+from grader.execute.sandbox.registry import get_backend
 from grader.execute.weights import scan_weights
 
 # ---------------------------------------------------------------- capture schema
@@ -442,7 +442,7 @@ def test_cache_key_covers_every_input() -> None:
     assert len({base, *variants}) == len(variants) + 1
 
 
-def _result(folder: Path, key: str) -> RunResult:
+def _result(folder: Path, key: str) -> RunRecord:
     manifest = RunManifest(
         harness_version="0.1.0",
         prelude_sha256="x",
@@ -455,7 +455,7 @@ def _result(folder: Path, key: str) -> RunResult:
     )
     from grader.execute.capture import CaptureRecord
 
-    return RunResult(
+    return RunRecord(
         status="ok",
         notebook="nb.ipynb",
         sha256="y",

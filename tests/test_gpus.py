@@ -20,8 +20,12 @@ from grader.batch.gpus import (
     task_resources,
     worker_resources,
 )
-from grader.batch.runner import BatchOptions, Graded, Job, process_job, run_batch
+from grader.batch.jobs import Job, process_job
+from grader.batch.options import BatchOptions
+from grader.batch.scheduler import run_batch
 from grader.errors import UsageError
+from grader.execute.records import RunOptions
+from grader.pipeline import Graded
 from tests.test_batch_support import fake_grade, write_notebook
 
 # ------------------------------------------------------------ parsing
@@ -156,7 +160,7 @@ def test_local_pool_gives_each_run_a_gpu_and_never_more_than_k_per_gpu(tmp_path:
     cls = _class(tmp_path, 8)
     out = tmp_path / "out"
     summary = run_batch(
-        BatchOptions(source=cls, out=out, mode="static", gpus="0,1", per_gpu=2),
+        BatchOptions(source=cls, out=out, run=None, gpus="0,1", per_gpu=2),
         grade=recording_grade,
     )
     assert summary.executor == "4 local worker processes on GPU 0, 1 (2 per GPU)"
@@ -179,9 +183,7 @@ def test_local_pool_gives_each_run_a_gpu_and_never_more_than_k_per_gpu(tmp_path:
 def test_fewer_workers_than_gpu_slots(tmp_path: Path) -> None:
     cls = _class(tmp_path, 3)
     summary = run_batch(
-        BatchOptions(
-            source=cls, out=tmp_path / "out", mode="static", gpus="0,1", per_gpu=2, workers=1
-        ),
+        BatchOptions(source=cls, out=tmp_path / "out", run=None, gpus="0,1", per_gpu=2, workers=1),
         grade=recording_grade,
     )
     assert summary.executor.startswith("1 local worker process on GPU")
@@ -196,7 +198,7 @@ def test_a_job_without_gpu_leaves_the_environment_alone(
     monkeypatch.delenv("TF_FORCE_GPU_ALLOW_GROWTH", raising=False)
     cls = _class(tmp_path, 1)
     summary = run_batch(
-        BatchOptions(source=cls, out=tmp_path / "out", mode="static"), grade=recording_grade
+        BatchOptions(source=cls, out=tmp_path / "out", run=None), grade=recording_grade
     )
     assert summary.results.rows[0].state == "graded"
     (run,) = _log(tmp_path / "out")
@@ -214,11 +216,10 @@ def test_process_job_sets_the_gpu_for_the_run_only(
     sub = collect_class(cls, staging=tmp_path / "staging").submissions[0]
     job = Job(
         submission=sub,
-        mode="static",
+        run=RunOptions(threads=2),
         folder=str(tmp_path / "out" / "submissions" / sub.id),
         out=str(tmp_path / "out"),
         gpu="3",
-        threads=2,
     )
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "8")
     result = process_job(job, recording_grade)
@@ -232,7 +233,7 @@ def test_process_job_sets_the_gpu_for_the_run_only(
 def test_overlapping_runs_keep_the_environment_until_the_last_ends(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from grader.batch.runner import _environment
+    from grader.batch.jobs import _environment
 
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     first = _environment({"CUDA_VISIBLE_DEVICES": "0"})
@@ -257,7 +258,7 @@ def test_local_dask_cluster_pins_one_worker_per_gpu(tmp_path: Path) -> None:
     cls = _class(tmp_path, 4)
     out = tmp_path / "out"
     summary = run_batch(
-        BatchOptions(source=cls, out=out, mode="static", cluster="local", gpus="0,1", per_gpu=1),
+        BatchOptions(source=cls, out=out, run=None, cluster="local", gpus="0,1", per_gpu=1),
         grade=recording_grade,
     )
     assert summary.executor.startswith("local dask cluster: 2 GPU worker(s) x 1 run(s)")
@@ -280,8 +281,9 @@ def test_the_kernel_of_a_run_sees_its_gpu(tmp_path: Path, monkeypatch: pytest.Mo
     import nbformat
     from nbformat import v4
 
-    from grader.batch.runner import grade_executed
+    from grader.batch.jobs import grade_job
     from grader.execute.data import ensure_synthetic
+    from grader.execute.records import RunOptions
     from grader.intake.classroom import collect_class
 
     monkeypatch.setenv("GRADER_HOME", str(tmp_path / "home"))
@@ -306,14 +308,12 @@ def test_the_kernel_of_a_run_sees_its_gpu(tmp_path: Path, monkeypatch: pytest.Mo
     folder = tmp_path / "out" / "submissions" / sub.id
     job = Job(
         submission=sub,
-        mode="smoke",
         folder=str(folder),
         out=str(tmp_path / "out"),
-        data=data.dir,
+        run=RunOptions(profile="smoke", data=data.dir, threads=1),
         gpu="7",
-        threads=1,
     )
-    result = process_job(job, grade_executed)
+    result = process_job(job, grade_job)
     assert result.run is not None and result.run.status == "ok", result.reason
     executed = folder / result.run.files["executed notebook"]
     assert "GPU 7 true" in executed.read_text()

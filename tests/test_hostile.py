@@ -28,10 +28,11 @@ from typing import Any
 import nbformat
 import pytest
 
-from grader.execute import RunOptions, run_notebook
+from grader.execute import RunOptions
 from grader.execute.data import ensure_synthetic
-from grader.execute.records import RunResult
 from grader.execute.sandbox.limits import ResourceLimits
+from grader.extract.runtime import RunResult
+from grader.pipeline import execute_and_extract
 from tests.hostile import (
     CORPUS,
     LEAK_MARK,
@@ -115,7 +116,8 @@ def bare_machine(tmp_path_factory: pytest.TempPathFactory, listener: _Listener) 
 
 def _planned(backend: str, t: Targets) -> dict[str, str]:
     """The protections ``backend`` gives on this machine, read without starting a kernel."""
-    from grader.execute.backends import KernelLaunch, get_backend
+    from grader.execute.sandbox.launch import KernelLaunch
+    from grader.execute.sandbox.registry import get_backend
 
     chosen = get_backend(backend)
     work = t.root / "probe-work"
@@ -260,7 +262,7 @@ def test_hostile_notebook_is_contained(
     path = tmp_path / f"{threat.name}.ipynb"
     nbformat.write(threat.notebook(machine), str(path))
     listener.hits.clear()
-    result = run_notebook(path, _options(machine))
+    result = execute_and_extract(path, _options(machine))
     check_outcome(threat, result, machine, listener.hits)
     if all(_status(result).get(n) == "enforced" for n in ("write-isolation", "other-runs")):
         assert _guarded(machine.root) == before, threat.name
@@ -278,7 +280,7 @@ def test_hostile_notebook_without_a_sandbox_tool(
     path = tmp_path / f"{threat.name}.ipynb"
     nbformat.write(threat.notebook(bare_machine), str(path))
     listener.hits.clear()
-    result = run_notebook(path, _options(bare_machine, backend="none"))
+    result = execute_and_extract(path, _options(bare_machine, backend="none"))
     assert result.manifest.sandbox is not None and result.manifest.sandbox.backend == "none"
     check_outcome(threat, result, bare_machine, listener.hits)
     weak = [
@@ -294,7 +296,7 @@ def test_forged_results_are_caught(
 ) -> None:
     path = tmp_path / f"{threat.name}.ipynb"
     nbformat.write(threat.notebook(machine), str(path))
-    result = run_notebook(
+    result = execute_and_extract(
         path,
         _options(
             machine,
@@ -324,7 +326,7 @@ def test_forged_results_are_caught(
 
 def _run(path: str, options: str) -> str:
     """One submission in a worker process (as the batch runs them)."""
-    result = run_notebook(Path(path), RunOptions.model_validate_json(options))
+    result = execute_and_extract(Path(path), RunOptions.model_validate_json(options))
     return result.model_dump_json()
 
 
@@ -357,7 +359,7 @@ def test_honest_work_grades_the_same_next_to_hostile_notebooks(
         timeout_run=900.0,
         limits=ResourceLimits(memory_bytes=3 * 1024 * MiB),
     )
-    alone = run_notebook(honest, options)
+    alone = execute_and_extract(honest, options)
     assert alone.status == "ok", alone.failure
     expected = _grade(alone)
     assert expected["points"] >= 1 and expected["requirements_met"], expected

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.check.integrity import integrity_findings
+from grader.check.verification import verification_findings
 from grader.evidence import (
     Evidence,
     Framework,
@@ -21,14 +23,19 @@ from grader.evidence import (
 from grader.execute import verify
 from grader.execute.capture import CaptureRecord, DataRef, EvaluateEvent, parse_event_line
 from grader.execute.data import ensure_synthetic
-from grader.execute.integrity import (
+from grader.execute.served import (
     ServedData,
-    integrity_findings,
     load_served,
     match_test_rows,
     row_signatures,
     store_fingerprint,
 )
+
+
+def _verify(job: verify.VerifyJob) -> tuple[verify.VerificationReport, list[Any]]:
+    """The verification's report and the findings it gives."""
+    report = verify.verify_run(job)
+    return report, verification_findings(report)
 
 
 @pytest.fixture(scope="module")
@@ -270,7 +277,7 @@ def test_an_honest_accuracy_is_verified(
     preds[: len(preds) // 2] = (preds[: len(preds) // 2] + 1) % 10  # half right
     monkeypatch.setattr(verify, "_run_worker", _worker(preds))
     job = _job(tmp_path, served, served.x_test / 255.0, acc=0.5)
-    report, findings = verify.verify_run(job)
+    report, findings = _verify(job)
     assert [c.status for c in report.checks] == ["verified"]
     assert report.checks[0].verified == pytest.approx(0.5)
     assert [f.code for f in findings] == ["accuracy-verified"]
@@ -283,7 +290,7 @@ def test_a_forged_accuracy_is_an_error(
     preds[: int(len(preds) * 0.4)] = (preds[: int(len(preds) * 0.4)] + 1) % 10  # 0.6
     monkeypatch.setattr(verify, "_run_worker", _worker(preds))
     job = _job(tmp_path, served, served.x_test / 255.0, acc=0.99)
-    report, findings = verify.verify_run(job)
+    report, findings = _verify(job)
     check = report.checks[0]
     assert check.status == "forged" and check.verified == pytest.approx(0.6, abs=0.01)
     forged = [f for f in findings if f.code == "forged-accuracy"]
@@ -298,7 +305,7 @@ def _status_when_evaluated_on(role: str, tmp_path: Path, served: ServedData) -> 
     assert isinstance(event, EvaluateEvent)
     event.data = DataRef(kind="array", n=len(served.x_test), fingerprint="abcd01")
     setattr(job.capture.fits[0], role, DataRef(kind="array", fingerprint="abcd01"))
-    report, _ = verify.verify_run(job)
+    report, _ = _verify(job)
     return [c.status for c in report.checks]
 
 
@@ -316,7 +323,7 @@ def test_unmatched_inputs_and_missing_evaluations_are_unverified(
 ) -> None:
     monkeypatch.setattr(verify, "_run_worker", _worker(served.y_test))
     noise = np.random.default_rng(0).random(served.x_test.shape)
-    report, findings = verify.verify_run(_job(tmp_path / "a", served, noise, acc=0.9))
+    report, findings = _verify(_job(tmp_path / "a", served, noise, acc=0.9))
     assert (
         report.checks[0].status == "unverified"
         and "matched" not in findings[0].message.lower()
@@ -325,7 +332,7 @@ def test_unmatched_inputs_and_missing_evaluations_are_unverified(
     assert [f.code for f in findings] == ["unverified-accuracy"]
     job = _job(tmp_path / "b", served, served.x_test / 255.0, acc=0.9)
     job.fit_models = {}
-    report, findings = verify.verify_run(job)
+    report, findings = _verify(job)
     assert "printed output" in report.checks[0].reason
 
 
@@ -338,7 +345,7 @@ def test_saved_files_behind_links_are_not_read(
     model.unlink()
     (tmp_path / "someone-elses.keras").write_bytes(b"good model")
     model.symlink_to(tmp_path / "someone-elses.keras")
-    report, findings = verify.verify_run(job)
+    report, findings = _verify(job)
     assert report.checks[0].status == "unverified" and "safely" in report.checks[0].reason
 
 
@@ -375,7 +382,7 @@ def test_a_renumbered_class_subset_is_scored_as_the_notebook_numbers_it(
     preds = theirs.copy()
     preds[: len(preds) // 3] = (preds[: len(preds) // 3] + 1) % 3  # two thirds right
     monkeypatch.setattr(verify, "_run_worker", _worker(preds))
-    report, _ = verify.verify_run(_job(tmp_path, served, x, acc=2 / 3, labels=theirs))
+    report, _ = _verify(_job(tmp_path, served, x, acc=2 / 3, labels=theirs))
     check = report.checks[0]
     assert check.status == "verified" and check.label_mapping == "2->0, 5->1, 7->2"
     assert check.verified == pytest.approx(1 - (len(preds) // 3) / len(preds))

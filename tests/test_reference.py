@@ -736,7 +736,8 @@ def test_cli_check_compares_with_the_bands(
 
 
 def test_batch_evidence_holds_the_band_findings(tmp_path: Path, bands: BandSet) -> None:
-    from grader.batch.runner import BatchOptions, run_batch
+    from grader.batch.options import BatchOptions
+    from grader.batch.scheduler import run_batch
 
     band_dir = tmp_path / "bands"
     band_dir.mkdir()
@@ -744,7 +745,7 @@ def test_batch_evidence_holds_the_band_findings(tmp_path: Path, bands: BandSet) 
     (band_dir / "smoke.json").write_text(_smoke_copy(bands).as_json(), encoding="utf-8")
     out = tmp_path / "out"
     run_batch(
-        BatchOptions(source=ROOT / "submissions", out=out, mode="static", bands=band_dir, workers=1)
+        BatchOptions(source=ROOT / "submissions", out=out, run=None, bands=band_dir, workers=1)
     )
     evidence = json.loads(
         (out / "submissions" / "novakova-alice" / "evidence.json").read_text(encoding="utf-8")
@@ -753,7 +754,7 @@ def test_batch_evidence_holds_the_band_findings(tmp_path: Path, bands: BandSet) 
     # a change of the bands alone regrades (the comparison is part of the grade's evidence)
     (band_dir / "smoke.json").unlink()
     summary = run_batch(
-        BatchOptions(source=ROOT / "submissions", out=out, mode="static", bands=band_dir, workers=1)
+        BatchOptions(source=ROOT / "submissions", out=out, run=None, bands=band_dir, workers=1)
     )
     assert summary.skipped == 0
     evidence = json.loads(
@@ -1044,7 +1045,7 @@ def test_cli_compare_and_verify(
             ev.models = ev.models[:1] + ev.models[2:]  # model 2a removed
         return _fake_result(ev)
 
-    monkeypatch.setattr("grader.execute.runner.run_notebook", fake_run)
+    monkeypatch.setattr("grader.pipeline.execute_and_extract", fake_run)
     code = main(["reference", "verify", "--profile", "full", "--reference", str(folder)])
     err = capsys.readouterr().err
     assert code == 1
@@ -1063,7 +1064,7 @@ def test_verify_json_and_success(
         ev = _solution_run(options.seed) if path.stem == "solution" else _variants_run(options.seed)
         return _fake_result(ev)
 
-    monkeypatch.setattr("grader.execute.runner.run_notebook", fake_run)
+    monkeypatch.setattr("grader.pipeline.execute_and_extract", fake_run)
     code = main(["reference", "verify", "--profile", "full", "--reference", str(folder), "--json"])
     captured = capsys.readouterr()
     assert code == 0, captured.err

@@ -12,7 +12,7 @@ import pytest
 
 from grader.check.bands import load_bands, parse_band
 from grader.evidence import ModelKind
-from grader.intake.classroom import NotebookFile, Submission
+from grader.intake.submission import NotebookFile, Submission
 from grader.report import plots
 from grader.report.html import feedback_items, render_dashboard, render_student_report
 from grader.report.results import JobResult, RunInfo, VerifiedAccuracy
@@ -301,7 +301,7 @@ def test_dashboard_sections(dashboard: str) -> None:
 
 
 def test_dashboard_of_an_empty_class() -> None:
-    from grader.intake.classroom import ClassIntake
+    from grader.intake.submission import ClassIntake
     from grader.report.results import ClassResults
 
     html = render_dashboard(

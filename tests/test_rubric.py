@@ -17,8 +17,9 @@ from grader.evidence import (
     NotebookInfo,
     Provenance,
 )
-from grader.grade.result import Status, StudentContext
+from grader.grade.result import Status
 from grader.grade.rubric import default_rubric_path, load_rubric, parse_rubric
+from grader.intake.submission import StudentContext
 
 INFO = NotebookInfo(path="x.ipynb", sha256="0" * 64, nbformat="4.5", cells=1)
 

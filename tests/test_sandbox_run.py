@@ -10,9 +10,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.cli import main
-from grader.execute import RunOptions, run_notebook
-from grader.execute.records import RunResult
+from grader.execute import RunOptions
 from grader.execute.sandbox import bwrap, container
+from grader.extract.runtime import RunResult
+from grader.pipeline import execute_and_extract
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,7 @@ def _run(tmp_path: Path, backend: str, *cells: str) -> RunResult:
             "backend": backend,
         }
     )
-    return run_notebook(path, options)
+    return execute_and_extract(path, options)
 
 
 def _seen(result: RunResult) -> dict[str, object]:

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from grader.check.sandbox import sandbox_findings
 from grader.errors import UsageError
 from grader.execute.records import FailureKind, RunFailure
-from grader.execute.sandbox import base, bwrap, container, fallback, select
+from grader.execute.sandbox import base, bwrap, container, fallback
+from grader.execute.sandbox import registry as select
 from grader.execute.sandbox.base import Availability, Confinement, launcher_command, python_roots
 from grader.execute.sandbox.fs import (
     UnsafePath,
@@ -23,7 +25,7 @@ from grader.execute.sandbox.fs import (
 )
 from grader.execute.sandbox.limits import ResourceLimits, parse_size, resolve_limits
 from grader.execute.sandbox.output import OutputBudget
-from grader.execute.sandbox.report import Protection, SandboxReport, sandbox_findings
+from grader.execute.sandbox.report import Protection, SandboxReport
 from grader.execute.sandbox.runs import apply_verdict, local_report
 
 GiB = 1024**3
@@ -221,7 +223,7 @@ def test_an_unavailable_backend_is_refused_with_its_reason(monkeypatch: pytest.M
 
 
 def test_backends_are_registered_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    from grader.execute.backends import BACKENDS, get_backend
+    from grader.execute.sandbox.registry import BACKENDS, get_backend
 
     assert {"local", "auto", "bwrap", "container", "none"} <= set(BACKENDS)
     _stub(monkeypatch, bwrap_ok=False, container_ok=False)
@@ -390,7 +392,7 @@ def test_verdicts_name_the_limit_that_stopped_the_run() -> None:
 def test_prepared_state_builds_a_confined_kernel_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from grader.execute.backends import KernelLaunch
+    from grader.execute.sandbox.launch import KernelLaunch
 
     monkeypatch.setattr(base, "_cgroup_support", lambda: base.CgroupSupport(reason="none here"))
     monkeypatch.setattr(fallback, "unshare_prefix", lambda: ())

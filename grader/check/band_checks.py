@@ -79,7 +79,7 @@ OVERFITTING = "overfitting"
 AT_CHANCE = "at-chance"
 TEST_ABOVE_VALIDATION = "test-above-validation"
 FINE_TUNE_RATE = "fine-tune-learning-rate"
-#: a run's own measurement (grader.execute.integrity): a pretrained base fed the wrong input scale
+#: a run's own measurement (grader.check.integrity): a pretrained base fed the wrong input scale
 BASE_INPUT_RANGE = "base-input-range"
 #: the codes that report a problem (the reference solutions must get none of them)
 PROBLEM_CODES = (

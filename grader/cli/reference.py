@@ -9,7 +9,6 @@ Exit codes: 0 success; 1 a reference notebook broke (verify), a run failed
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,22 +16,26 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from grader.cli import print_error
+from grader.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    HomeOption,
+    ProfileChoice,
+    ThreadsOption,
+    WeightsOption,
+    errors_to_exit,
+    print_error,
+)
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
-    from grader.execute.records import RunOptions, RunResult
+    from grader.execute.records import RunOptions
+    from grader.extract.runtime import RunResult
     from grader.reference.runs import RunSettings
     from grader.reference.verify import NotebookVerdict, VerifyReport
 
 __all__ = ["default_reference_dir", "register"]
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class ProfileName(StrEnum):
-    smoke = "smoke"
-    full = "full"
 
 
 def default_reference_dir() -> Path:
@@ -63,7 +66,7 @@ _Reference = Annotated[
     ),
 ]
 _Profile = Annotated[
-    ProfileName,
+    ProfileChoice,
     typer.Option(help="smoke: synthetic data, capped epochs (CI); full: the notebooks as written."),
 ]
 _Data = Annotated[
@@ -73,18 +76,13 @@ _Data = Annotated[
         "(default: synthetic for smoke, cifar10 for full)."
     ),
 ]
-_Weights = Annotated[
-    Path | None, typer.Option(help="Folder of Keras application weight files (ImageNet).")
+_Force = Annotated[
+    bool, typer.Option("--force", help="Run again even when the run cache has a result.")
 ]
-_Home = Annotated[
-    Path | None,
-    typer.Option(help="Data store and run cache (default $GRADER_HOME or ~/.cache/grader)."),
-]
-_Threads = Annotated[int | None, typer.Option(help="TensorFlow/BLAS threads in the kernel.")]
 
 
 def _settings(
-    profile: ProfileName,
+    profile: ProfileChoice,
     data: str | None,
     weights: Path | None,
     home: Path | None,
@@ -104,17 +102,17 @@ def _settings(
     )
 
     def runner(path: Path, options: RunOptions) -> RunResult:
-        from grader.execute import run_notebook
+        from grader.pipeline import execute_and_extract
 
         console.print(f"  running {path.name} (seed {options.seed}, {options.profile} profile) ...")
-        return run_notebook(path, options)
+        return execute_and_extract(path, options)
 
     settings.runner = runner
     return settings
 
 
 def build(
-    profile: _Profile = ProfileName.smoke,
+    profile: _Profile = ProfileChoice["smoke"],
     seeds: Annotated[int, typer.Option(min=1, help="Number of seeded runs per notebook.")] = 3,
     first_seed: Annotated[int, typer.Option(help="Seeds are first_seed .. first_seed+N-1.")] = 1,
     reference: _Reference = None,
@@ -123,12 +121,10 @@ def build(
         typer.Option(help="Band file to write (default: <reference>/bands/<profile>.json)."),
     ] = None,
     data: _Data = None,
-    weights: _Weights = None,
-    home: _Home = None,
-    threads: _Threads = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Run again even when the run cache has a result.")
-    ] = False,
+    weights: WeightsOption = None,
+    home: HomeOption = None,
+    threads: ThreadsOption = None,
+    force: _Force = False,
 ) -> None:
     """Run the reference notebooks over several seeds and write their bands."""
     console = Console(stderr=True)
@@ -191,7 +187,7 @@ def _print_bands(console: Console, band_set: object) -> None:
 
 
 def verify(
-    profile: _Profile = ProfileName.smoke,
+    profile: _Profile = ProfileChoice["smoke"],
     reference: _Reference = None,
     bands: Annotated[
         Path | None,
@@ -204,17 +200,15 @@ def verify(
         list[str] | None, typer.Option("--only", help="Verify only this notebook (repeatable).")
     ] = None,
     data: _Data = None,
-    weights: _Weights = None,
-    home: _Home = None,
-    threads: _Threads = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Run again even when the run cache has a result.")
-    ] = False,
+    weights: WeightsOption = None,
+    home: HomeOption = None,
+    threads: ThreadsOption = None,
+    force: _Force = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Execute every reference notebook: each must earn its expected points inside its bands."""
     console = Console(stderr=True)
-    try:
+    with errors_to_exit(console):
         from grader.check.bands import load_band_sets
         from grader.reference.expectations import load_expectations
         from grader.reference.verify import verify_references
@@ -231,9 +225,6 @@ def verify(
             only=only,
             on_notebook=lambda v: _print_verdict(console, v),
         )
-    except GraderError as exc:
-        print_error(console, exc.message)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
     if as_json:
         typer.echo(report.model_dump_json(indent=1))
     _print_report(console, report)

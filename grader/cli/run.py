@@ -1,7 +1,7 @@
 """Commands that execute notebooks: ``grader run`` and ``grader data``.
 
-A thin mapping of options to :func:`grader.execute.run_notebook` and the data
-store functions; :func:`register` adds them to the main application.
+A thin mapping of options to :func:`grader.pipeline.execute_and_extract` and
+the data store functions; :func:`register` adds them to the main application.
 
 Exit codes of ``grader run``: 0 the notebook ran to the end; 1 it failed
 (the failure is classified and reported); 2 bad input.
@@ -10,36 +10,32 @@ Exit codes of ``grader run``: 0 the notebook ran to the end; 1 it failed
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from grader.cli import print_error
-from grader.errors import GraderError
+from grader.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    DataOption,
+    HomeOption,
+    KernelChoice,
+    ProfileChoice,
+    SeedOption,
+    ThreadsOption,
+    WeightsOption,
+    errors_to_exit,
+    memory_limits,
+)
+from grader.settings import DEFAULT_TIMEOUT_CELL, DEFAULT_TIMEOUT_RUN
 
 if TYPE_CHECKING:
-    from grader.execute.records import Progress, RunResult
-    from grader.execute.sandbox.limits import ResourceLimits
+    from grader.execute.records import Progress
+    from grader.extract.runtime import RunResult
 
 __all__ = ["register"]
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class ProfileName(StrEnum):
-    smoke = "smoke"
-    full = "full"
-
-
-class SandboxName(StrEnum):
-    auto = "auto"
-    bwrap = "bwrap"
-    container = "container"
-    none = "none"
-    local = "local"
 
 
 def register(app: typer.Typer) -> None:
@@ -54,20 +50,12 @@ def register(app: typer.Typer) -> None:
 def run(
     notebook: Annotated[Path, typer.Argument(help="The notebook to execute.")],
     profile: Annotated[
-        ProfileName,
+        ProfileChoice,
         typer.Option(help="smoke: capped epochs and samples, about a minute; full: as written."),
-    ] = ProfileName.smoke,
-    data: Annotated[
-        str | None,
-        typer.Option(
-            help="'synthetic', 'cifar10' (seeded with `grader data cifar10`), or a cifar-10-python.tar.gz "
-            "path. Default: CIFAR-10 when seeded, else synthetic (smoke only)."
-        ),
-    ] = None,
-    weights: Annotated[
-        Path | None, typer.Option(help="Folder of Keras application weight files (ImageNet).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed Python, NumPy and TensorFlow.")] = None,
+    ] = ProfileChoice["smoke"],
+    data: DataOption = None,
+    weights: WeightsOption = None,
+    seed: SeedOption = None,
     deterministic: Annotated[
         bool,
         typer.Option(
@@ -79,25 +67,22 @@ def run(
         bool, typer.Option("--no-cache", help="Neither read nor store the cache.")
     ] = False,
     out: Annotated[Path | None, typer.Option(help="Copy the run's files into this folder.")] = None,
-    timeout_cell: Annotated[float | None, typer.Option(help="Seconds one cell may run.")] = 900.0,
+    timeout_cell: Annotated[
+        float | None, typer.Option(help="Seconds one cell may run.")
+    ] = DEFAULT_TIMEOUT_CELL,
     timeout_run: Annotated[
         float | None, typer.Option(help="Seconds the whole notebook may run.")
-    ] = 3600.0,
-    threads: Annotated[
-        int | None, typer.Option(help="TensorFlow/BLAS threads in the kernel.")
-    ] = None,
-    home: Annotated[
-        Path | None,
-        typer.Option(help="Data store and cache (default $GRADER_HOME or ~/.cache/grader)."),
-    ] = None,
+    ] = DEFAULT_TIMEOUT_RUN,
+    threads: ThreadsOption = None,
+    home: HomeOption = None,
     sandbox: Annotated[
-        SandboxName,
+        KernelChoice,
         typer.Option(
             help="How the notebook is isolated: auto (the strongest that works here), bwrap "
             "(bubblewrap), container (docker/podman), none (resource limits only) or local "
             "(no isolation: trusted notebooks only). See docs/security.md."
         ),
-    ] = SandboxName.auto,
+    ] = KernelChoice["auto"],
     memory: Annotated[
         str | None,
         typer.Option(help="Memory limit of the kernel, e.g. 8G (default: 3/4 of the RAM)."),
@@ -112,10 +97,12 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Execute a notebook with the capture prelude and report what it trained and measured."""
-    from grader.execute import RunOptions, run_notebook
+    from grader.execute.records import RunOptions
+    from grader.execute.sandbox.limits import ResourceLimits
+    from grader.pipeline import execute_and_extract
 
     console = Console(stderr=True)
-    try:
+    with errors_to_exit(console):
         options = RunOptions(
             profile=profile.value,
             data=data,
@@ -130,30 +117,21 @@ def run(
             threads=threads,
             home=home,
             backend=sandbox.value,
-            limits=_limits(memory),
+            limits=ResourceLimits(memory_bytes=memory_limits(memory)),
             verify=verify,
         )
-        result = run_notebook(notebook, options, progress=None if as_json else _Printer(console))
-    except GraderError as exc:
-        print_error(console, exc.message)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        if not notebook.is_file():
+            from grader.errors import UsageError
+
+            raise UsageError(f"{notebook}: no such notebook file")
+        result = execute_and_extract(
+            notebook, options, progress=None if as_json else _Printer(console)
+        )
     if as_json:
-        typer.echo(result.model_dump_json(indent=1, exclude={"capture"}))
+        typer.echo(result.model_dump_json(indent=1, exclude={"capture", "cells", "store_changed"}))
     else:
         _summary(Console(), result)
     raise typer.Exit(EXIT_OK if result.status == "ok" else EXIT_FAILED)
-
-
-def _limits(memory: str | None) -> ResourceLimits:
-    from grader.errors import UsageError
-    from grader.execute.sandbox.limits import ResourceLimits, parse_size
-
-    if memory is None:
-        return ResourceLimits()
-    try:
-        return ResourceLimits(memory_bytes=parse_size(memory))
-    except ValueError as exc:
-        raise UsageError(f"--memory: {exc}") from None
 
 
 class _Printer:
@@ -225,33 +203,25 @@ def data_cifar10(
     archive: Annotated[
         Path, typer.Option(help="cifar-10-python.tar.gz (checked against its sha256).")
     ],
-    home: Annotated[
-        Path | None, typer.Option(help="Data store (default $GRADER_HOME or ~/.cache/grader).")
-    ] = None,
+    home: HomeOption = None,
 ) -> None:
     """Check the CIFAR-10 archive and seed it into the data store for every later run."""
     from grader.execute.data import seed_cifar10_archive
-    from grader.execute.runner import default_home
+    from grader.settings import default_home
 
-    console = Console(stderr=True)
-    try:
+    with errors_to_exit(Console(stderr=True)):
         spec = seed_cifar10_archive(archive, (home or default_home()).expanduser())
-    except GraderError as exc:
-        print_error(console, exc.message)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
     typer.echo(json.dumps(spec.model_dump(), indent=1))
 
 
 def data_synthetic(
     train: Annotated[int, typer.Option(help="Training images.")] = 50000,
     test: Annotated[int, typer.Option(help="Test images.")] = 10000,
-    home: Annotated[
-        Path | None, typer.Option(help="Data store (default $GRADER_HOME or ~/.cache/grader).")
-    ] = None,
+    home: HomeOption = None,
 ) -> None:
     """Generate (once) the synthetic CIFAR-like dataset used by smoke runs without CIFAR-10."""
     from grader.execute.data import ensure_synthetic
-    from grader.execute.runner import default_home
+    from grader.settings import default_home
 
     spec = ensure_synthetic((home or default_home()).expanduser(), train, test)
     typer.echo(json.dumps(spec.model_dump(), indent=1))

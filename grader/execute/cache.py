@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from grader.execute.records import RunResult
+from grader.execute.records import RunRecord
 
 __all__ = ["CacheStore", "cache_key"]
 
@@ -70,11 +70,11 @@ class CacheStore:
     def entry(self, key: str) -> Path:
         return self.root / key
 
-    def load(self, key: str) -> RunResult | None:
+    def load(self, key: str) -> RunRecord | None:
         """The stored result, when complete and valid; None otherwise (a miss)."""
         path = self.entry(key) / "result.json"
         try:
-            result = RunResult.model_validate_json(path.read_bytes())
+            result = RunRecord.model_validate_json(path.read_bytes())
         except (OSError, ValidationError, ValueError):
             return None
         if result.cache_key != key or not Path(result.files.folder).is_dir():

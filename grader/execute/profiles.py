@@ -7,11 +7,10 @@ in the manifest and the cache key. Adding a profile is adding an entry to
 
 from __future__ import annotations
 
-import difflib
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.errors import UsageError
+from grader.settings import did_you_mean
 
 __all__ = ["PROFILES", "Profile", "get_profile"]
 
@@ -64,8 +63,7 @@ def get_profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        close = difflib.get_close_matches(name, PROFILES, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UsageError(
-            f"unknown profile {name!r}{hint}; choose one of: {', '.join(PROFILES)}"
+            f"unknown profile {name!r}{did_you_mean(name, PROFILES)}; "
+            f"choose one of: {', '.join(PROFILES)}"
         ) from None

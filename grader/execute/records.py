@@ -1,25 +1,43 @@
-"""Plain data of a run: what to run (:class:`RunOptions`) and what came of it (:class:`RunResult`)."""
+"""Plain data of a run: what to run (:class:`RunOptions`) and what ran (:class:`RunRecord`).
+
+A run records what the kernel did (the executed notebook, the capture, the
+manifest); turning that into evidence is the extraction stage's work
+(:func:`grader.extract.runtime.extract_run`), which the pipeline calls.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.evidence import Evidence
 from grader.execute.capture import CaptureRecord
 from grader.execute.manifest import RunManifest
 from grader.execute.sandbox.limits import ResourceLimits
+from grader.settings import DEFAULT_TIMEOUT_CELL, DEFAULT_TIMEOUT_RUN
+
+if TYPE_CHECKING:
+    from grader.evidence import Evidence
+    from grader.execute.data import DataSpec
+    from grader.execute.sandbox.report import SandboxReport
+    from grader.execute.served import ServedData
+    from grader.execute.verify import VerificationReport
+    from grader.intake.notebook import LoadedNotebook
 
 __all__ = [
+    "CellMap",
     "FailureKind",
+    "Inspect",
+    "KernelOutcome",
     "Progress",
     "RunFailure",
     "RunFiles",
     "RunOptions",
-    "RunResult",
+    "RunRecord",
 ]
 
 
@@ -49,9 +67,11 @@ class RunOptions(BaseModel):
     home: Path | None = Field(
         default=None, description="data store and cache (default $GRADER_HOME or ~/.cache/grader)"
     )
-    timeout_cell: float | None = Field(default=900.0, description="seconds one cell may run")
+    timeout_cell: float | None = Field(
+        default=DEFAULT_TIMEOUT_CELL, description="seconds one cell may run"
+    )
     timeout_run: float | None = Field(
-        default=3600.0, description="seconds the whole notebook may run"
+        default=DEFAULT_TIMEOUT_RUN, description="seconds the whole notebook may run"
     )
     start_timeout: float = Field(default=120.0, description="seconds the kernel may take to start")
     threads: int | None = Field(default=None, description="TensorFlow/BLAS threads in the kernel")
@@ -138,7 +158,45 @@ class RunFiles(BaseModel):
         return RunFiles.model_validate(data)
 
 
-class RunResult(BaseModel):
+class CellMap(BaseModel):
+    """Kernel execution counts -> cell indices of the submitted notebook.
+
+    IPython kernels differ in when they advance the counter, so a count seen in
+    the capture is shifted by ``offset`` before it is looked up among the
+    executed notebook's execution counts; a count past the last one belongs to
+    the cell that was running when the run stopped.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    offset: int = 0
+    running: int | None = Field(default=None, description="the cell running when the run ended")
+
+    def resolver(self, executed: Any) -> Callable[[int | None], int | None]:
+        """A function from kernel execution count to cell index, for the executed notebook."""
+        counts = {
+            int(c["execution_count"]): i
+            for i, c in enumerate(executed.cells)
+            if c.get("cell_type") == "code" and c.get("execution_count") is not None
+        }
+        offset, running = self.offset, self.running
+
+        def cell_of(count: int | None) -> int | None:
+            if count is None:
+                return None
+            count -= offset
+            if count in counts:
+                return counts[count]
+            if counts and count > max(counts):
+                return running
+            return running if not counts else None
+
+        return cell_of
+
+
+class RunRecord(BaseModel):
+    """What ran: the outcome, the files it left, the capture and the environment manifest."""
+
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["ok", "failed"]
@@ -152,7 +210,49 @@ class RunResult(BaseModel):
     files: RunFiles
     capture: CaptureRecord
     manifest: RunManifest
-    evidence: Evidence | None = None
+    cells: CellMap = Field(
+        default_factory=CellMap,
+        description="how the kernel's execution counts map to the notebook's cells",
+    )
+    store_changed: list[str] = Field(
+        default_factory=list, description="served data files the run changed (a writable store)"
+    )
+
+
+@dataclass
+class KernelOutcome:
+    """What a run hands to its inspection hook once the kernel has stopped.
+
+    The capture folder (with the models and inputs the prelude saved for
+    verification) still exists while the hook runs; :meth:`verify` re-checks
+    the test accuracies that evidence claims, out of process, with the run's
+    own sandbox.
+    """
+
+    notebook: LoadedNotebook
+    executed: Any  # the executed notebook (nbformat 4), injected cell and error banners removed
+    capture: CaptureRecord
+    cells: CellMap
+    failure: RunFailure | None
+    profile: str
+    data: DataSpec | None
+    served: ServedData | None
+    sandbox: SandboxReport | None
+    store_changed: list[str]
+    verifier: Callable[[Evidence, dict[str, str]], VerificationReport | None] = field(repr=False)
+    verification: VerificationReport | None = None
+
+    def cell_of(self) -> Callable[[int | None], int | None]:
+        return self.cells.resolver(self.executed)
+
+    def verify(self, evidence: Evidence, fit_models: dict[str, str]) -> VerificationReport | None:
+        """Re-check the test accuracies ``evidence`` claims (None when verification is off)."""
+        self.verification = self.verifier(evidence, fit_models)
+        return self.verification
+
+
+#: the hook a run calls with what ran; the evidence it returns is saved as ``evidence.json``
+Inspect = Callable[[KernelOutcome], "Evidence | None"]
 
 
 class Progress(BaseModel):

@@ -12,7 +12,7 @@ rewritten, the printed numbers typed in. What the harness trusts instead:
    those inputs; it never receives labels;
 3. the harness matches every input row to the served test image it is (by
    signature, then exactly up to a shared rescaling, see
-   :func:`grader.execute.integrity.match_test_rows`), takes the labels from
+   :func:`grader.execute.served.match_test_rows`), takes the labels from
    the data it read itself before the run, and scores the predictions;
 4. a reported accuracy further from the verified one than the tolerance
    (three binomial standard errors on the rows scored, plus one point, plus
@@ -36,25 +36,25 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.evidence import Evidence, Finding, ModelRun, Severity
+from grader.evidence import Evidence, ModelRun
 from grader.execute.capture import CaptureRecord, EvaluateEvent, FitRecord, PredictEvent, VerifyRef
 from grader.execute.sandbox.limits import THREAD_VARIABLES
+from grader.settings import DEFAULT_TIMEOUT_VERIFY
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from grader.execute.integrity import ServedData
+    from grader.execute.served import ServedData
 
 __all__ = [
     "ModelCheck",
-    "check_run",
-    "class_numbering",
     "VerificationReport",
     "VerifyJob",
+    "class_numbering",
     "prelude_config",
     "score_predictions",
     "tolerance",
-    "verification_findings",
+    "verify_claims",
     "verify_run",
 ]
 
@@ -107,7 +107,7 @@ class VerifyJob:
     python: str  # the kernel's interpreter (it has Keras)
     work: Path  # a folder of the harness's own, not visible to the kernel
     limits: Any = None
-    timeout: float = 900.0
+    timeout: float = DEFAULT_TIMEOUT_VERIFY
     max_rows: int = 2000
     log: Callable[[str], None] = field(default=lambda _m: None)
     threads: int | None = None  # TensorFlow/BLAS threads, as the run's kernel had
@@ -270,7 +270,7 @@ def _run_worker(
             return done.returncode, "local (no sandbox)"
         except subprocess.TimeoutExpired:
             return None, "local (no sandbox)"
-    from grader.execute.backends import KernelLaunch
+    from grader.execute.sandbox.launch import KernelLaunch
 
     env = {"TF_CPP_MIN_LOG_LEVEL": "2"}
     if job.threads:  # parallel runs share the cores: the worker keeps to the run's share
@@ -377,7 +377,7 @@ def _check(
 ) -> ModelCheck:
     import numpy as np
 
-    from grader.execute.integrity import match_test_rows
+    from grader.execute.served import match_test_rows
 
     m = plan.model
     base: dict[str, Any] = {"model": m.id, "name": m.name, "claimed": m.test_accuracy}
@@ -488,13 +488,13 @@ def _check(
     )
 
 
-def verify_run(job: VerifyJob) -> tuple[VerificationReport, list[Finding]]:
+def verify_run(job: VerifyJob) -> VerificationReport:
     """Check every reported test accuracy of the run (see the module docstring)."""
     t0 = time.monotonic()
     report = VerificationReport()
     plans = _plan(job.capture, job.evidence, job.fit_models)
     if not plans:
-        return report, []
+        return report
     in_dir, out_dir = job.work / "in", job.work / "out"
     for folder in (in_dir, out_dir):
         folder.mkdir(parents=True, exist_ok=True)
@@ -541,7 +541,6 @@ def verify_run(job: VerifyJob) -> tuple[VerificationReport, list[Finding]]:
                 results[entry["id"]] = entry
         if code != 0:
             report.notes.append(f"the verification worker exited with {code}")
-    findings: list[Finding] = []
     for i, plan in enumerate(plans):
         item = item_of.get(i)
         result = results.get(item) if item is not None else None
@@ -555,48 +554,10 @@ def verify_run(job: VerifyJob) -> tuple[VerificationReport, list[Finding]]:
         report.checks.append(check)
         job.log(f"verification {check.model} ({check.name}): {check.status}: {check.reason}")
     report.seconds = round(time.monotonic() - t0, 3)
-    findings += verification_findings(report)
-    return report, findings
+    return report
 
 
-def verification_findings(report: VerificationReport) -> list[Finding]:
-    out: list[Finding] = []
-    verified = [c for c in report.checks if c.status == "verified"]
-    for c in report.checks:
-        if c.status == "forged":
-            out.append(
-                Finding(
-                    code="forged-accuracy",
-                    severity=Severity.error,
-                    message=f"{c.name}: {c.reason}",
-                    model=c.model,
-                )
-            )
-        elif c.status == "unverified":
-            claimed = f"{c.claimed:.4f}" if c.claimed is not None else "?"
-            out.append(
-                Finding(
-                    code="unverified-accuracy",
-                    severity=Severity.warning,
-                    message=f"{c.name}: test accuracy {claimed} could not be verified: {c.reason}",
-                    model=c.model,
-                )
-            )
-    if verified:
-        out.append(
-            Finding(
-                code="accuracy-verified",
-                severity=Severity.info,
-                message="test accuracies re-evaluated out of process: "
-                + "; ".join(
-                    f"{c.name} {c.verified:.4f}" for c in verified if c.verified is not None
-                ),
-            )
-        )
-    return out
-
-
-def check_run(
+def verify_claims(
     *,
     capture: CaptureRecord,
     capture_dir: Path,
@@ -607,57 +568,34 @@ def check_run(
     python: str,
     work: Path,
     limits: Any,
-    verify: bool,
-    printed: Evidence | None,
-    sandbox: Any,
-    store_before: dict[str, str] | None,
-    store_dir: Path | None,
     log: Callable[[str], None],
     profile: str = "full",
     threads: int | None = None,
-) -> tuple[list[Finding], VerificationReport | None]:
-    """Everything the harness checks after a run without trusting the kernel.
+) -> VerificationReport:
+    """Re-check every test accuracy ``evidence`` claims (see the module docstring).
 
-    The sandbox's findings (a weak sandbox, dropped output, a limit that
-    stopped the run), the data-integrity findings and, when ``verify``, the
-    out-of-process verification of the reported test accuracies.
+    Never raises: a verification that fails is a report that says so.
     """
-    from grader.execute.integrity import integrity_findings, store_fingerprint
-    from grader.execute.sandbox.report import sandbox_findings
-
-    findings = list(sandbox_findings(sandbox))
-    changed: list[str] = []
-    if store_before is not None and store_dir is not None:
-        after = store_fingerprint(store_dir)
-        changed = [k for k, v in store_before.items() if after.get(k) != v]
-    try:
-        findings += integrity_findings(
-            capture, served, fit_models, evidence, printed, store_changed=changed
-        )
-    except Exception as exc:  # a check must never lose the run
-        log(f"data integrity checks failed: {type(exc).__name__}: {exc}")
-    report: VerificationReport | None = None
     rows = int(getattr(limits, "verify_rows", 2000) or 2000)
-    if verify:
-        job = VerifyJob(
-            capture=capture,
-            capture_dir=capture_dir,
-            evidence=evidence,
-            fit_models=fit_models,
-            served=served,
-            backend=backend,
-            python=python,
-            work=work,
-            limits=limits,
-            timeout=float(getattr(limits, "verify_seconds", 900.0) or 900.0),
-            max_rows=min(300, rows) if profile == "smoke" else rows,
-            log=log,
-            threads=threads,
-        )
-        try:
-            report, found = verify_run(job)
-            findings += found
-        except Exception as exc:  # a check must never lose the run
-            log(f"verification failed: {type(exc).__name__}: {exc}")
-            report = VerificationReport(notes=[f"verification failed: {type(exc).__name__}"])
-    return findings, report
+    job = VerifyJob(
+        capture=capture,
+        capture_dir=capture_dir,
+        evidence=evidence,
+        fit_models=fit_models,
+        served=served,
+        backend=backend,
+        python=python,
+        work=work,
+        limits=limits,
+        timeout=float(
+            getattr(limits, "verify_seconds", DEFAULT_TIMEOUT_VERIFY) or DEFAULT_TIMEOUT_VERIFY
+        ),
+        max_rows=min(300, rows) if profile == "smoke" else rows,
+        log=log,
+        threads=threads,
+    )
+    try:
+        return verify_run(job)
+    except Exception as exc:  # a check must never lose the run
+        log(f"verification failed: {type(exc).__name__}: {exc}")
+        return VerificationReport(notes=[f"verification failed: {type(exc).__name__}"])

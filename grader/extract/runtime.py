@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,13 +44,16 @@ from grader.execute.capture import (
     NetworkEvent,
     PredictEvent,
 )
+from grader.execute.records import RunRecord
 
 __all__ = [
     "MergeContext",
     "Stage",
     "classify_architecture",
+    "RunExtraction",
+    "RunResult",
+    "extract_run",
     "merge_evidence",
-    "reproducibility_findings",
     "runtime_stages",
 ]
 
@@ -465,7 +469,6 @@ def merge_evidence(
     info: NotebookInfo,
     cell_of: Callable[[int | None], int | None],
     context: MergeContext,
-    original: Evidence | None = None,
     fit_models: dict[str, str] | None = None,
 ) -> Evidence:
     """The executed notebook's static evidence with the runtime capture merged in.
@@ -536,8 +539,6 @@ def merge_evidence(
     )
     base.data = _data_facts(base.data, capture, facts, context)
     findings.extend(_runtime_findings(capture, facts, context, cell_of))
-    if original is not None:
-        findings.extend(reproducibility_findings(original, base, context))
     base.findings = findings
     return base
 
@@ -740,60 +741,47 @@ def _runtime_findings(
     return out
 
 
-def reproducibility_findings(
-    original: Evidence, merged: Evidence, context: MergeContext
-) -> list[Finding]:
-    """Compare the test accuracy each model claimed in the submitted outputs with the re-run."""
-    claimed = [m for m in original.models if m.test_accuracy is not None]
-    if not claimed:
-        return []
-    if context.profile != "full" or context.data_kind != "cifar10":
-        why = "smoke profile" if context.profile != "full" else "not run on CIFAR-10"
-        return [
-            _finding(
-                code="reproducibility",
-                severity=Severity.info,
-                message=f"claimed test accuracies not compared with the re-run ({why})",
-            )
-        ]
-    out: list[Finding] = []
-    tol = context.repro_tolerance
-    taken: set[str] = set()
-    for claim in claimed:
-        match = None
-        for m in merged.models:
-            if m.id in taken or m.test_accuracy is None:
-                continue
-            if set(m.fit_cells) & set(claim.fit_cells) or (
-                not claim.fit_cells and m.name == claim.name
-            ):
-                match = m
-                break
-        if match is None or match.test_accuracy is None or claim.test_accuracy is None:
-            out.append(
-                _finding(
-                    code="reproducibility",
-                    severity=Severity.warning,
-                    message=f"{claim.name}: the notebook claims test accuracy {claim.test_accuracy:.4f}, "
-                    "but the re-run measured none for it",
-                    model=claim.id,
-                )
-            )
-            continue
-        taken.add(match.id)
-        diff = match.test_accuracy - claim.test_accuracy
-        ok = abs(diff) <= tol
-        out.append(
-            _finding(
-                code="reproducibility",
-                severity=Severity.info if ok else Severity.warning,
-                message=f"{match.name}: claimed test accuracy {claim.test_accuracy:.4f}, re-run "
-                f"{match.test_accuracy:.4f} (difference {diff:+.4f}, tolerance ±{tol:.2f}): "
-                + ("reproduced" if ok else "NOT reproduced"),
-                cell=match.test_accuracy_provenance.cell
-                if match.test_accuracy_provenance
-                else None,
-                model=match.id,
-            )
-        )
-    return out
+class RunResult(RunRecord):
+    """What ran and the evidence read from it: what ``grader run --json`` prints."""
+
+    evidence: Evidence | None = None
+
+
+@dataclass
+class RunExtraction:
+    """The evidence of a run, and what the checks of a run need besides it."""
+
+    evidence: Evidence | None  # None: neither the executed notebook nor the capture could be read
+    fit_models: dict[str, str]  # fit record id -> model entry id
+    printed: Evidence | None  # what the executed notebook's outputs show (static reading)
+    merged: bool  # the capture was merged in (False: static reading only, the merge failed)
+
+
+def extract_run(
+    executed: Any,
+    capture: CaptureRecord,
+    info: NotebookInfo,
+    cell_of: Callable[[int | None], int | None],
+    context: MergeContext,
+    log: Callable[[str], None] = lambda _m: None,
+) -> RunExtraction:
+    """Evidence of a run: the executed notebook read statically, the capture merged in.
+
+    Never raises: a notebook the static reader cannot read is merged from the
+    capture alone, and a merge that fails falls back to the static reading
+    (both said in ``log``).
+    """
+    from grader.extract import extract_evidence
+
+    try:
+        printed: Evidence | None = extract_evidence(executed, info)
+    except Exception as exc:  # static extraction must not lose the run
+        log(f"static extraction failed: {type(exc).__name__}: {exc}")
+        printed = None
+    fit_models: dict[str, str] = {}
+    try:
+        merged = merge_evidence(printed, capture, info, cell_of, context, fit_models=fit_models)
+    except Exception as exc:  # a merge bug must not lose a finished run
+        log(f"merging the capture failed: {type(exc).__name__}: {exc}")
+        return RunExtraction(printed, {}, printed, merged=False)
+    return RunExtraction(merged, fit_models, printed, merged=True)

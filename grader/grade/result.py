@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from grader.evidence import Evidence
 
-__all__ = ["CheckReport", "CriterionResult", "Grade", "Status", "StudentContext"]
+__all__ = ["CheckReport", "CriterionResult", "Grade", "Status"]
 
 
 class Status(StrEnum):
@@ -31,17 +31,6 @@ class CriterionResult(BaseModel):
     reason: str
     cells: list[int] = Field(default_factory=list, description="where the evidence is")
     missing: str | None = Field(None, description="what to add, for a criterion not met")
-
-
-class StudentContext(BaseModel):
-    """What the roster (or command-line flags) says about the student."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    student: str | None = None
-    submitted_hw4: bool | None = None  # None: unknown
-    submitted_at: str | None = None  # ISO 8601
-    consultation_done: bool | None = None
 
 
 class Grade(BaseModel):

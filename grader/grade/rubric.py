@@ -9,7 +9,6 @@ Unknown keys and unknown check names are errors with a "did you mean".
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from grader.errors import RubricError
 from grader.evidence import Evidence, ModelKind, ModelRun
-from grader.grade.result import CriterionResult, Grade, Status, StudentContext
+from grader.grade.result import CriterionResult, Grade, Status
+from grader.intake.submission import StudentContext
+from grader.settings import did_you_mean
 
 __all__ = [
     "CHECKS",
@@ -355,11 +356,6 @@ def _variants(ev: Evidence, params: dict[str, Any]) -> Outcome:
 # ----------------------------------------------------------------------- rubric
 
 
-def _suggest(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -375,7 +371,7 @@ class RequirementSpec(_Strict):
     @classmethod
     def _known_check(cls, v: str) -> str:
         if v not in CHECKS:
-            raise ValueError(f"unknown check {v!r}{_suggest(v, list(CHECKS))}")
+            raise ValueError(f"unknown check {v!r}{did_you_mean(v, list(CHECKS))}")
         return v
 
 
@@ -426,7 +422,7 @@ def _friendly(exc: ValidationError, where: str, raw: Any) -> RubricError:
                 options = list(CriterionSpec.model_fields) + ["with"]
             elif len(err["loc"]) > 1 and err["loc"][0] == "consultation":
                 options = list(ConsultationSpec.model_fields)
-            lines.append(f"  {loc}: unknown key{_suggest(key, options)}")
+            lines.append(f"  {loc}: unknown key{did_you_mean(key, options)}")
         else:
             lines.append(f"  {loc}: {err['msg']}")
     return RubricError(f"{where}: invalid rubric\n" + "\n".join(lines))
@@ -451,13 +447,13 @@ def parse_rubric(text: str, where: str = "rubric") -> Rubric:
         for r in c.requires:
             if r not in ids:
                 raise RubricError(
-                    f"{where}: criterion {c.id!r} requires unknown {r!r}{_suggest(r, ids)}"
+                    f"{where}: criterion {c.id!r} requires unknown {r!r}{did_you_mean(r, ids)}"
                 )
         for key in c.with_:
             if key not in CHECKS[c.check].params:
                 raise RubricError(
                     f"{where}: check {c.check!r} has no parameter {key!r}"
-                    f"{_suggest(key, list(CHECKS[c.check].params))}"
+                    f"{did_you_mean(key, list(CHECKS[c.check].params))}"
                 )
     if sum(c.points for c in rubric.criteria) > rubric.max_points:
         raise RubricError(f"{where}: criteria give more than max_points ({rubric.max_points})")

@@ -10,19 +10,27 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.errors import NotANotebookError
+from grader.errors import NotANotebookError, UsageError
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
-__all__ = ["MAX_NOTEBOOK_BYTES", "LoadedNotebook", "load_notebook", "parse_notebook"]
+__all__ = [
+    "MAX_NOTEBOOK_BYTES",
+    "LoadedNotebook",
+    "find_notebooks",
+    "load_notebook",
+    "parse_notebook",
+]
 
 MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024  # larger files are refused, not parsed
 
+_SKIP_DIRS = {".ipynb_checkpoints", "__MACOSX", ".git", "__pycache__"}
 _DEFAULT_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
@@ -35,6 +43,22 @@ class LoadedNotebook:
     nb: NotebookNode
     original_version: str
     normalised: list[str] = field(default_factory=list)
+
+
+def find_notebooks(paths: Iterable[Path]) -> Iterator[Path]:
+    """Expand folders into the notebooks below them; files named explicitly are kept as they are."""
+    for path in paths:
+        if path.is_dir():
+            for p in sorted(path.rglob("*.ipynb")):
+                if not any(
+                    part in _SKIP_DIRS or part.startswith(".")
+                    for part in p.relative_to(path).parts[:-1]
+                ):
+                    yield p
+        elif path.exists():
+            yield path
+        else:
+            raise UsageError(f"{path}: no such file or folder")
 
 
 def load_notebook(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> LoadedNotebook:

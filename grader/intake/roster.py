@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grader.errors import RosterError
-from grader.grade.result import StudentContext
+from grader.intake.submission import StudentContext
 
 __all__ = ["Roster", "RosterEntry", "load_roster", "parse_roster", "parse_bool"]
 

@@ -34,13 +34,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from grader.check.band_checks import BandContext, band_findings
     from grader.reference.build import (
         BuildResult,
         build_band_set,
         build_bands,
         compare_band_sets,
     )
-    from grader.check.band_checks import BandContext, band_findings
     from grader.reference.expectations import Expectations, load_expectations
     from grader.reference.verify import NotebookVerdict, VerifyReport, verify_references
 

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.evidence import Evidence, ModelKind, ModelRun
 from grader.check.band_checks import TIME_RATIO_PREFIX, TRANSFER_KINDS, TRANSFER_MINUS_SCRATCH
 from grader.check.band_checks import random_init as _random_init
+from grader.check.bands import BAND_FORMAT, Band, BandData, BandSet, Stats, Tolerance
+from grader.evidence import Evidence, ModelKind, ModelRun
 from grader.reference.expectations import (
     Expectations,
     NotebookExpectation,
@@ -38,10 +39,9 @@ from grader.reference.runs import (
     sources_sha256,
 )
 from grader.reference.stats import accuracy_stats, curve_band, summarise
-from grader.check.bands import BAND_FORMAT, Band, BandData, BandSet, Stats, Tolerance
 
 if TYPE_CHECKING:
-    from grader.execute.records import RunResult
+    from grader.extract.runtime import RunResult
 
 __all__ = [
     "SPREAD_K",

@@ -17,7 +17,6 @@ them. Unknown keys are errors with a "did you mean".
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.errors import GraderError
 from grader.evidence import ModelKind, ModelRun
+from grader.settings import did_you_mean
 
 __all__ = [
     "EXPECTATIONS_FILE",
@@ -100,9 +100,7 @@ def _friendly(exc: ValidationError, where: str) -> ReferenceSolutionError:
             key = str(err["loc"][-1])
             shape = tuple(p for p in err["loc"][:-1] if isinstance(p, str))
             options = _KEYS.get(shape, [])
-            close = difflib.get_close_matches(key, options, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            lines.append(f"  {loc}: unknown key{hint}")
+            lines.append(f"  {loc}: unknown key{did_you_mean(key, options)}")
         else:
             lines.append(f"  {loc}: {err['msg']}")
     return ReferenceSolutionError(f"{where}: invalid expectations\n" + "\n".join(lines), path=where)

@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from grader.check.bands import BandSet
     from grader.reference.expectations import Expectations
     from grader.reference.runs import RunSettings
     from grader.reference.verify import NotebookVerdict, VerifyReport
-    from grader.check.bands import BandSet
 
 __all__ = [
     "ReferenceFile",

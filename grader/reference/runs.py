@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.reference.expectations import NotebookExpectation, ReferenceSolutionError
+from grader.settings import DEFAULT_TIMEOUT_CELL, DEFAULT_TIMEOUT_RUN
 
 if TYPE_CHECKING:
-    from grader.execute.records import Progress, RunOptions, RunResult
+    from grader.execute.records import Progress, RunOptions
+    from grader.extract.runtime import RunResult
 
 __all__ = [
     "DEFAULT_DATA",
@@ -32,6 +34,7 @@ __all__ = [
     "notebook_parameters",
     "parameter_values",
     "parameterise",
+    "prepare_reference",
     "run_reference",
     "sources_sha256",
 ]
@@ -52,8 +55,8 @@ class RunSettings:
     weights: Path | None = None
     home: Path | None = None
     threads: int | None = None
-    timeout_cell: float | None = 900.0
-    timeout_run: float | None = 3600.0
+    timeout_cell: float | None = DEFAULT_TIMEOUT_CELL
+    timeout_run: float | None = DEFAULT_TIMEOUT_RUN
     cache: bool = True
     force: bool = False
     progress: Callable[[Progress], None] | None = None
@@ -61,6 +64,15 @@ class RunSettings:
 
     def data_name(self) -> str | None:
         return self.data or DEFAULT_DATA.get(self.profile)
+
+    def run_executor(self) -> Callable[[Any, RunOptions, Any], RunResult]:
+        """The runner as the pipeline calls it (a notebook already read, options, progress)."""
+        runner = self.runner or _default_runner(self)
+
+        def execute(loaded: Any, options: RunOptions, progress: Any = None) -> RunResult:
+            return runner(Path(loaded.path), options)
+
+        return execute
 
     def options(self, seed: int, out: Path | None = None) -> RunOptions:
         from grader.execute.records import RunOptions
@@ -156,22 +168,18 @@ def parameterise(nb: Any, values: Mapping[str, Any], note: str = "set for this r
 
 
 def _default_runner(settings: RunSettings) -> Runner:
-    from grader.execute import run_notebook
+    from grader.pipeline import execute_and_extract
 
     def run(path: Path, options: RunOptions) -> RunResult:
-        return run_notebook(path, options, progress=settings.progress)
+        return execute_and_extract(path, options, settings.progress)
 
     return run
 
 
-def run_reference(
-    source: Path,
-    expectation: NotebookExpectation,
-    seed: int,
-    settings: RunSettings,
-    work: Path,
-) -> RunResult:
-    """Run one reference notebook with one seed; the parameterised copy is written under ``work``."""
+def prepare_reference(
+    source: Path, expectation: NotebookExpectation, seed: int, settings: RunSettings, work: Path
+) -> Path:
+    """Write the parameterised copy of one reference notebook for one seed; returns its path."""
     import nbformat
 
     try:
@@ -188,5 +196,17 @@ def run_reference(
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / source.name
     nbformat.write(prepared, str(target))
+    return target
+
+
+def run_reference(
+    source: Path,
+    expectation: NotebookExpectation,
+    seed: int,
+    settings: RunSettings,
+    work: Path,
+) -> RunResult:
+    """Run one reference notebook with one seed; the parameterised copy is written under ``work``."""
+    target = prepare_reference(source, expectation, seed, settings, work)
     runner = settings.runner or _default_runner(settings)
     return runner(target, settings.options(seed))

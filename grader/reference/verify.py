@@ -19,14 +19,17 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.evidence import Evidence, Finding, ModelKind, ModelRun
-from grader.grade.result import Grade, Status, StudentContext
 from grader.check.band_checks import (
     BASE_INPUT_RANGE,
     PROBLEM_CODES,
     BandContext,
     band_findings,
 )
+from grader.check.bands import BandSet, select_band_set
+from grader.evidence import Evidence, Finding, ModelKind, ModelRun
+from grader.grade.result import Grade, Status
+from grader.grade.rubric import Rubric, load_rubric
+from grader.intake.submission import StudentContext
 from grader.reference.expectations import (
     Expectations,
     ExpectedModel,
@@ -34,12 +37,10 @@ from grader.reference.expectations import (
     ReferenceSolutionError,
     match_models,
 )
-from grader.reference.runs import RunSettings, run_reference, sources_sha256
-from grader.check.bands import BandSet, select_band_set
-from grader.grade.rubric import Rubric, load_rubric
+from grader.reference.runs import RunSettings, prepare_reference, sources_sha256
 
 if TYPE_CHECKING:
-    from grader.execute.records import RunFailure, RunResult
+    from grader.execute.records import RunFailure
 
 __all__ = [
     "ModelCheck",
@@ -151,8 +152,13 @@ def judge_run(
     failure: RunFailure | None = None,
     seed: int | None = None,
     context: BandContext | None = None,
+    grade: Grade | None = None,
 ) -> NotebookVerdict:
-    """Hold one run of a reference notebook to its expectations (pure)."""
+    """Hold one run of a reference notebook to its expectations (pure).
+
+    ``grade`` is the run's grade when the caller graded it already (else it is
+    graded here, as a student without homework 4 would be when ``hw4`` says so).
+    """
     nb = item.path
     problems: list[str] = []
     if failure is not None:
@@ -163,7 +169,8 @@ def judge_run(
         return NotebookVerdict(
             notebook=nb, seed=seed, ok=False, problems=problems, expected_points=item.points
         )
-    grade = rubric.grade(evidence, StudentContext(submitted_hw4=item.hw4))
+    if grade is None:
+        grade = rubric.grade(evidence, StudentContext(submitted_hw4=item.hw4))
     matched = match_models(item.models, evidence.models)
     used = {m.id for _, m in matched if m is not None}
     checks: list[ModelCheck] = []
@@ -213,6 +220,45 @@ def judge_run(
 
 
 # ------------------------------------------------------------------ running
+
+
+def _verify_one(
+    expectations: Expectations,
+    item: NotebookExpectation,
+    seed: int,
+    settings: RunSettings,
+    rubric: Rubric,
+    band_set: BandSet | None,
+    tmp: str,
+) -> NotebookVerdict:
+    """Run one reference notebook, grade it as a student's, and hold it to its expectations."""
+    from grader.intake.submission import Submission
+    from grader.pipeline import grade_submission
+    from grader.report.results import RunInfo
+
+    source = expectations.notebook_path(item)
+    target = prepare_reference(source, item, seed, settings, Path(tmp) / Path(item.path).stem)
+    graded = grade_submission(
+        Submission.of_notebook(target, StudentContext(submitted_hw4=item.hw4)),
+        settings.options(seed),
+        rubric=rubric,
+        executor=settings.run_executor(),
+    )
+    result = graded.run
+    assert result is not None and not isinstance(result, RunInfo)
+    verdict = judge_run(
+        item,
+        result.evidence,
+        rubric=rubric,
+        band_set=band_set,
+        failure=result.failure,
+        seed=seed,
+        context=BandContext.for_run(result),
+        grade=graded.report.grade if graded.report is not None else None,
+    )
+    verdict.wall_seconds = result.wall_seconds
+    verdict.from_cache = result.from_cache
+    return verdict
 
 
 def _rubric(expectations: Expectations, rubric: Rubric | None) -> Rubric:
@@ -303,20 +349,7 @@ def verify_references(
                     expected_points=item.points,
                 )
             else:
-                result: RunResult = run_reference(
-                    source, item, run_seed, settings, Path(tmp) / Path(item.path).stem
-                )
-                verdict = judge_run(
-                    item,
-                    result.evidence,
-                    rubric=rub,
-                    band_set=band_set,
-                    failure=result.failure,
-                    seed=run_seed,
-                    context=BandContext.for_run(result),
-                )
-                verdict.wall_seconds = result.wall_seconds
-                verdict.from_cache = result.from_cache
+                verdict = _verify_one(expectations, item, run_seed, settings, rub, band_set, tmp)
             verdicts.append(verdict)
             if on_notebook is not None:
                 on_notebook(verdict)

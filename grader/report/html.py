@@ -22,7 +22,7 @@ import jinja2
 from grader.check.bands import Band
 from grader.evidence import ModelKind, ModelRun, Severity
 from grader.grade.result import CheckReport, Status
-from grader.intake.classroom import Submission
+from grader.intake.submission import Submission
 from grader.report import plots
 from grader.report.results import ClassResults, JobResult, StudentRow
 

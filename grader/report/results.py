@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.grade.result import CheckReport, Status
-from grader.intake.classroom import ClassIntake, Submission
+from grader.intake.submission import ClassIntake, Submission
 
 __all__ = [
     "ClassResults",

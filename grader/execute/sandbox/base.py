@@ -28,9 +28,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from grader.execute.backends import KERNEL_NAME, KernelLaunch, _manager_class
 from grader.execute.sandbox.cgroups import CgroupSet, CgroupSupport, create_cgroups, probe_cgroups
 from grader.execute.sandbox.fs import folder_usage
+from grader.execute.sandbox.launch import KernelLaunch, kernel_manager_base, write_kernel_spec
 from grader.execute.sandbox.limits import EffectiveLimits, ResourceLimits, resolve_limits
 from grader.execute.sandbox.output import OutputBudget, capped_client_class
 from grader.execute.sandbox.report import Protection, SandboxReport
@@ -200,23 +200,18 @@ class SandboxBackend:
 
     def kernel_manager_class(self, launch: KernelLaunch) -> type[Any]:
         state = self.state(launch)
-        spec = launch.spec_dir / KERNEL_NAME
-        spec.mkdir(parents=True, exist_ok=True)
-        (spec / "kernel.json").write_text(
-            json.dumps(
-                {
-                    "argv": state.argv,
-                    "display_name": "Python (grader, sandboxed)",
-                    "language": "python",
-                    "interrupt_mode": "message",
-                    "env": {},
-                    "metadata": {"debugger": False},
-                },
-                indent=1,
-            ),
-            encoding="utf-8",
+        write_kernel_spec(
+            launch,
+            {
+                "argv": state.argv,
+                "display_name": "Python (grader, sandboxed)",
+                "language": "python",
+                "interrupt_mode": "message",
+                "env": {},
+                "metadata": {"debugger": False},
+            },
         )
-        base = _manager_class(launch)
+        base = kernel_manager_base(launch)
         client = capped_client_class(state.budget)
         backend = self
 

@@ -1,9 +1,10 @@
-"""What a run's sandbox enforced, what it could not, and the findings that say so.
+"""What a run's sandbox enforced and what it could not.
 
 A :class:`SandboxReport` goes into every run's manifest. Each
 :class:`Protection` names one defence (network, file system, processes,
 memory...) with its status and how it is enforced or why it is missing, so
 the instructor can read off what a run on this machine was protected against.
+:func:`grader.check.sandbox.sandbox_findings` turns a weak sandbox into findings.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.evidence import Finding, Severity
 from grader.execute.sandbox.limits import EffectiveLimits
 
-__all__ = ["PROTECTIONS", "OutputStats", "Protection", "SandboxReport", "sandbox_findings"]
+__all__ = ["PROTECTIONS", "OutputStats", "Protection", "SandboxReport"]
 
 # name -> what it protects against, as a reader of the report needs it
 PROTECTIONS: dict[str, str] = {
@@ -89,43 +89,3 @@ class SandboxReport(BaseModel):
             status.get(name, "missing") != "enforced"
             for name in ("network", "read-isolation", "write-isolation")
         )
-
-
-def sandbox_findings(report: SandboxReport | None) -> list[Finding]:
-    """``sandbox-weak`` when the run was not isolated, ``output-truncated``, ``limit-exceeded``."""
-    if report is None:
-        return []
-    out: list[Finding] = []
-    if report.weak():
-        missing = "; ".join(f"{p.name}: {p.detail}" for p in report.missing())
-        what = (
-            "NO SANDBOX: the notebook ran with the grader's own rights"
-            if report.backend == "local"
-            else f"WEAK SANDBOX ({report.backend}): only resource limits were applied"
-        )
-        out.append(
-            Finding(
-                code="sandbox-weak",
-                severity=Severity.warning,
-                message=f"{what}; protections missing or partial on this machine: {missing}"[:2000],
-            )
-        )
-    if report.output.truncated:
-        out.append(
-            Finding(
-                code="output-truncated",
-                severity=Severity.warning,
-                message=f"the notebook printed more than the grader keeps: "
-                f"{report.output.dropped_bytes:,} bytes in {report.output.dropped_messages:,} "
-                "outputs were dropped from the executed notebook",
-            )
-        )
-    if report.stopped_because:
-        out.append(
-            Finding(
-                code="limit-exceeded",
-                severity=Severity.error,
-                message=f"the run was stopped by the grader: {report.stopped_because}",
-            )
-        )
-    return out

@@ -1,37 +1,27 @@
-"""How a run's kernel is launched: a small registry of backends.
+"""How a run's kernel is launched: the launch description and the kernel manager.
 
-A backend turns a :class:`KernelLaunch` (python, environment, working folder,
-log file) into a kernel spec folder and a ``jupyter_client`` kernel manager
-class that nbclient instantiates and owns (so nbclient also shuts it down).
-``local`` starts the kernel as a child process of the harness; a sandboxing
-backend (bubblewrap, a container) wraps the same command line and registers
-itself here under its own name. The sandboxes (``bwrap``, ``container``,
-``none`` and ``auto``, which picks the strongest that works here) live in
-:mod:`grader.execute.sandbox` and are imported only when a run asks for one.
+A backend (the ``local`` one, or a sandbox) turns a :class:`KernelLaunch`
+(python, environment, working folder, log file) into a kernel spec folder and
+a ``jupyter_client`` kernel manager class that nbclient instantiates and owns
+(so nbclient also shuts it down). The backends register by name in
+:mod:`grader.execute.sandbox.registry`.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import subprocess
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader.errors import UsageError
-
 __all__ = [
-    "BACKENDS",
     "KERNEL_NAME",
     "KernelBackend",
     "KernelHandle",
     "KernelLaunch",
-    "LocalBackend",
-    "get_backend",
-    "register_backend",
+    "kernel_manager_base",
+    "write_kernel_spec",
 ]
 
 KERNEL_NAME = "grader-python"
@@ -82,40 +72,15 @@ class KernelBackend(Protocol):
         ...
 
 
-class LocalBackend:
-    """The kernel is a child process of the harness, with the run's environment."""
-
-    name = "local"
-
-    def command(self, launch: KernelLaunch) -> list[str]:
-        return [
-            launch.python,
-            "-m",
-            "ipykernel_launcher",
-            "-f",
-            "{connection_file}",
-        ]
-
-    def kernel_manager_class(self, launch: KernelLaunch) -> type[Any]:
-        spec = launch.spec_dir / KERNEL_NAME
-        spec.mkdir(parents=True, exist_ok=True)
-        (spec / "kernel.json").write_text(
-            json.dumps(
-                {
-                    "argv": self.command(launch),
-                    "display_name": "Python (grader)",
-                    "language": "python",
-                    "env": launch.env,
-                    "metadata": {"debugger": False},
-                },
-                indent=1,
-            ),
-            encoding="utf-8",
-        )
-        return _manager_class(launch)
+def write_kernel_spec(launch: KernelLaunch, spec: dict[str, Any]) -> None:
+    """Write the run's own kernel spec (``kernel.json``) where its kernel manager looks."""
+    folder = launch.spec_dir / KERNEL_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
 
 
-def _manager_class(launch: KernelLaunch) -> type[Any]:
+def kernel_manager_base(launch: KernelLaunch) -> type[Any]:
+    """A kernel manager that finds the run's kernel spec and logs the kernel's output."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
@@ -141,37 +106,3 @@ def _manager_class(launch: KernelLaunch) -> type[Any]:
             launch.handle.process = getattr(provisioner, "process", None)
 
     return RunKernelManager
-
-
-def _sandbox(name: str) -> Callable[[], KernelBackend]:
-    def factory() -> KernelBackend:
-        from grader.execute.sandbox import make_backend
-
-        return make_backend(name)
-
-    return factory
-
-
-BACKENDS: dict[str, Callable[[], KernelBackend]] = {
-    "local": LocalBackend,
-    **{name: _sandbox(name) for name in ("auto", "bwrap", "container", "none")},
-}
-
-
-def register_backend(name: str, factory: Callable[[], KernelBackend]) -> None:
-    BACKENDS[name] = factory
-
-
-def get_backend(name: str) -> KernelBackend:
-    try:
-        return BACKENDS[name]()
-    except KeyError:
-        close = difflib.get_close_matches(name, BACKENDS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise UsageError(
-            f"unknown execution backend {name!r}{hint}; known: {', '.join(BACKENDS)}"
-        ) from None
-
-
-def default_python() -> str:
-    return sys.executable

@@ -1,0 +1,482 @@
+"""Batch grading of a whole class: intake, the queue of submissions, reports, exports.
+
+:func:`run_batch` is what ``grader batch`` calls. It is resumable: the journal
+(:mod:`grader.batch.journal`) records every submission's state, so running the
+same command after a crash or a SIGKILL grades only what is not finished. The
+class-level outputs (dashboard, gradebook, JUnit, JSON Lines) are rebuilt from
+the stored per-submission results at the end of every run.
+
+Each submission is graded in a worker process with its own folder under
+``<out>/submissions/<id>/`` (:mod:`grader.batch.jobs`: one call of
+:func:`grader.pipeline.grade_submission`, from the stored outputs or from a
+run whose kernel is a process of its own, never the worker). A failed
+submission is a result; only failures that are not the student's (a kernel
+that could not start, a worker that died) are tried again.
+
+Where the workers are is an :class:`Executor`: a local process pool
+(``--workers N``, the default) or a dask.distributed cluster (``--scheduler``,
+``--cluster local|slurm``, :mod:`grader.batch.dask_executor`). Either way the
+worker returns a :class:`~grader.report.results.JobResult` as plain data and
+the journal is written here, by the process that runs the batch. With
+``--gpus`` each run gets a GPU of its own (:mod:`grader.batch.gpus`); which
+one is recorded per attempt in ``<out>/journal/placements/<id>.json``.
+
+Output folder layout::
+
+    <out>/index.html                    the class dashboard
+    <out>/gradebook.csv, junit.xml, evidence.jsonl, intake.json
+    <out>/submissions/<id>/report.html  the student's report
+    <out>/submissions/<id>/evidence.json, results.json, result.json, run/...
+    <out>/journal/<id>.json             the batch journal
+    <out>/journal/placements/<id>.json  where each attempt ran (host, worker, GPU)
+    <out>/intake/...                    notebooks taken out of zip archives
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from grader.batch.executors import (
+    Executor,
+    ExecutorFailed,
+    Placement,
+    WorkerLost,
+    auto_memory,
+    local_executor,
+)
+from grader.batch.jobs import GradeFn, Job, grade_job, max_points, write_report
+from grader.batch.journal import Journal, JournalEntry, atomic_write_text
+from grader.batch.options import BatchOptions, batch_lock, check_options, settings_fingerprint
+from grader.errors import UsageError
+from grader.grade.result import CheckReport
+from grader.intake.classroom import collect_class
+from grader.intake.submission import ClassIntake
+from grader.report.exports import gradescope_results, write_exports
+from grader.report.results import ClassResults, JobResult, build_rows
+
+__all__ = ["EXECUTORS", "BatchEvent", "BatchSummary", "make_executor", "run_batch"]
+
+
+def _dask_executor(options: BatchOptions) -> Executor:
+    from grader.batch.dask_executor import open_dask_executor
+
+    return open_dask_executor(options)
+
+
+#: where the submissions are graded: the local process pool, or a dask cluster
+EXECUTORS: dict[str, Callable[[BatchOptions], Executor]] = {
+    "local": local_executor,
+    "dask": _dask_executor,
+}
+
+
+def make_executor(options: BatchOptions) -> Executor:
+    """The executor the options ask for: the local pool, or dask."""
+    kind = "dask" if options.scheduler or options.cluster else "local"
+    return EXECUTORS[kind](options)
+
+
+@dataclass
+class BatchEvent:
+    """Progress of the batch, for a progress bar."""
+
+    kind: Literal["planned", "started", "finished", "retry", "done"]
+    total: int  # submissions in the class
+    finished: int  # with a result, those from earlier runs (skipped) included
+    failed: int  # finished in this run without a grade
+    running: int
+    skipped: int  # finished in an earlier run, not graded again
+    submission: str | None = None
+    status: str | None = None
+
+
+@dataclass
+class BatchSummary:
+    out: Path
+    intake: ClassIntake
+    results: ClassResults
+    graded_now: int
+    skipped: int
+    failed: int
+    files: dict[str, Path]
+    executor: str = "local"
+
+    @property
+    def dashboard(self) -> Path:
+        return self.files["dashboard"]
+
+
+class _Scheduler:
+    """Keeps the executor busy with the queued jobs; keeps the journal."""
+
+    def __init__(
+        self,
+        jobs: list[tuple[Job, JournalEntry]],
+        *,
+        journal: Journal,
+        grade: GradeFn,
+        executor: Executor,
+        retries: int,
+        emit: Callable[[BatchEvent], None],
+        total: int,
+        skipped: int,
+    ) -> None:
+        self.pending: deque[tuple[Job, JournalEntry]] = deque(jobs)
+        self.isolate: deque[tuple[Job, JournalEntry]] = deque()
+        self.journal = journal
+        self.grade = grade
+        self.executor = executor
+        self.retries = retries
+        self.emit = emit
+        self.total = total
+        self.skipped = skipped
+        self.finished = 0
+        self.failed = 0
+        self.tries: dict[str, int] = {}
+        self.running: dict[int, tuple[Job, JournalEntry]] = {}
+
+    def _event(
+        self, kind: Literal["started", "finished", "retry"], job: Job, status: str | None = None
+    ) -> None:
+        self.emit(
+            BatchEvent(
+                kind,
+                self.total,
+                self.finished + self.skipped,
+                self.failed,
+                len(self.running),
+                self.skipped,
+                job.submission.id,
+                status,
+            )
+        )
+
+    def run(self) -> None:
+        executor = self.executor
+        try:
+            while self.pending or self.isolate or self.running:
+                self._fill()
+                done = executor.wait(list(self.running))
+                pool_broke = False
+                for handle in sorted(done):
+                    job, entry = self.running.pop(handle)
+                    try:
+                        outcome = executor.outcome(handle)
+                    except WorkerLost as lost:
+                        pool_broke |= lost.all_in_flight
+                        result = _infra(job, lost.reason)
+                        self._settle(job, entry, result, lost.placement, crashed=True)
+                        continue
+                    except ExecutorFailed:
+                        raise
+                    except Exception as exc:
+                        result = _infra(job, f"{type(exc).__name__}: {exc}")
+                        self._settle(job, entry, result, None, crashed=False)
+                        continue
+                    self._settle(job, entry, outcome.result, outcome.placement, crashed=False)
+                if pool_broke:
+                    # a dead worker breaks the pool for every job in flight: those are
+                    # retried one at a time, so the one that kills its worker is found
+                    for handle, (job, entry) in list(self.running.items()):
+                        self.running.pop(handle)
+                        placement = executor.abandon(handle)
+                        result = _infra(job, "the worker pool broke")
+                        self._settle(job, entry, result, placement, crashed=True)
+                    executor.reset()
+        except BaseException:
+            executor.close(cancel=True)
+            raise
+        executor.close(cancel=False)
+
+    def _fill(self) -> None:
+        if self.isolate:
+            if not self.running:
+                self._submit(*self.isolate.popleft())
+            return
+        capacity = max(1, self.executor.capacity()) if self.pending else 0
+        while self.pending and len(self.running) < capacity:
+            self._submit(*self.pending.popleft())
+
+    def _submit(self, job: Job, entry: JournalEntry) -> None:
+        entry = self.journal.start(entry)
+        handle = self.executor.submit(job, self.grade)
+        self.running[handle] = (job, entry)
+        self._event("started", job)
+
+    def _settle(
+        self,
+        job: Job,
+        entry: JournalEntry,
+        result: JobResult,
+        placement: Placement | None,
+        *,
+        crashed: bool,
+    ) -> None:
+        sid = job.submission.id
+        _record_placement(self.journal, entry, placement, result)
+        if result.retryable:
+            tries = self.tries.get(sid, 0)
+            if tries < self.retries:
+                self.tries[sid] = tries + 1
+                entry = self.journal.requeue(entry, status=result.status, reason=result.reason)
+                (self.isolate if crashed else self.pending).append((job, entry))
+                self._event("retry", job, result.status)
+                return
+            result = _write_failure(job, result)
+        self.journal.finish(
+            entry,
+            state=result.state,
+            status=result.status,
+            reason=result.reason,
+            points=result.points,
+            seconds=result.seconds,
+            worker=result.worker,
+        )
+        self.finished += 1
+        if result.state == "failed":
+            self.failed += 1
+        self._event("finished", job, result.status)
+
+
+def _record_placement(
+    journal: Journal, entry: JournalEntry, placement: Placement | None, result: JobResult
+) -> None:
+    """Add where this attempt ran to ``journal/placements/<id>.json`` (one line per attempt)."""
+    if placement is None:
+        placement = Placement()
+    path = journal.folder / "placements" / f"{entry.submission}.json"
+    try:
+        attempts = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(attempts, list):
+            attempts = []
+    except (OSError, ValueError):
+        attempts = []
+    started = entry.attempts[-1].started_at.isoformat() if entry.attempts else None
+    attempts.append(
+        {
+            "attempt": len(entry.attempts),
+            "started_at": started,
+            "outcome": result.status,
+            **placement.model_dump(),
+        }
+    )
+    atomic_write_text(path, json.dumps(attempts, indent=1), durable=False)
+
+
+def _infra(job: Job, reason: str) -> JobResult:
+    return JobResult(
+        submission=job.submission.id,
+        state="failed",
+        status="infrastructure",
+        reason=reason,
+        retryable=True,
+    )
+
+
+def _write_failure(job: Job, result: JobResult) -> JobResult:
+    """Record a failure that could not be got past after the allowed retries."""
+    result = result.model_copy(update={"retryable": False, "state": "failed"})
+    folder = Path(job.folder)
+    with contextlib.suppress(Exception):
+        write_report(job, None, result)
+    atomic_write_text(folder / "result.json", result.model_dump_json(indent=1))
+    atomic_write_text(
+        folder / "results.json",
+        json.dumps(gradescope_results(None, result, max_points=max_points(job)), indent=1),
+        durable=False,
+    )
+    return result
+
+
+def _load_result(folder: Path) -> tuple[JobResult | None, CheckReport | None]:
+    try:
+        result = JobResult.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    report = None
+    if result.state == "done":
+        try:
+            report = CheckReport.model_validate_json(
+                (folder / "evidence.json").read_text(encoding="utf-8")
+            )
+        except (OSError, ValueError):
+            return None, None
+    return result, report
+
+
+def run_batch(
+    options: BatchOptions,
+    *,
+    grade: GradeFn | None = None,
+    on_event: Callable[[BatchEvent], None] | None = None,
+    generated: str | None = None,
+) -> BatchSummary:
+    """Grade a class; resumes from the journal in ``options.out`` if there is one.
+
+    ``grade`` replaces the grading function (:func:`grader.batch.jobs.grade_job`;
+    it must be picklable: a module-level function). ``generated`` is the time
+    shown on the dashboard (default: now).
+    """
+    from grader.grade.rubric import default_rubric_path, load_rubric
+
+    emit = on_event or (lambda e: None)
+    out = options.out.resolve()
+    if not options.source.exists():
+        raise UsageError(f"{options.source}: no such file or folder")
+    check_options(options)
+    with batch_lock(out):
+        rubric_path = options.rubric or default_rubric_path()
+        rubric = load_rubric(rubric_path)
+        roster = None
+        if options.roster is not None:
+            from grader.intake.roster import load_roster
+
+            roster = load_roster(options.roster)
+        intake = collect_class(
+            options.source,
+            staging=out / "intake",
+            roster=roster,
+            deadline=rubric.deadline,
+            limits=options.zip_limits,
+            exclude=[out, *([options.roster] if options.roster else [])],
+            file_times=options.file_times,
+        )
+        atomic_write_text(out / "intake.json", intake.model_dump_json(indent=1), durable=False)
+        journal = Journal(out / "journal")
+        jobs = _queue(intake, journal, options, rubric_path, rubric.title)
+        total = len(intake.submissions)
+        skipped = total - len(jobs)
+        emit(BatchEvent("planned", total, skipped, 0, 0, skipped))
+        executor_name = "none: nothing to grade"
+        finished = failed = 0
+        try:
+            if jobs:
+                executor = make_executor(options)
+                executor_name = executor.description
+                scheduler = _Scheduler(
+                    _share_machine(jobs, executor, options),
+                    journal=journal,
+                    grade=grade or grade_job,
+                    executor=executor,
+                    retries=options.retries,
+                    emit=emit,
+                    total=total,
+                    skipped=skipped,
+                )
+                try:
+                    scheduler.run()
+                finally:
+                    finished, failed = scheduler.finished, scheduler.failed
+        finally:
+            summary = _finish(out, intake, journal, rubric, options, generated)
+        emit(BatchEvent("done", total, finished + skipped, failed, 0, skipped))
+        summary.graded_now = finished
+        summary.skipped = skipped
+        summary.executor = executor_name
+        summary.failed = sum(1 for r in summary.results.rows if r.state == "failed")
+        return summary
+
+
+def _queue(
+    intake: ClassIntake, journal: Journal, options: BatchOptions, rubric_path: Path, title: str
+) -> list[tuple[Job, JournalEntry]]:
+    """A job for every submission that is not finished with these settings."""
+    rubric_text = rubric_path.read_text(encoding="utf-8")
+    out = options.out.resolve()
+    jobs: list[tuple[Job, JournalEntry]] = []
+    for sub in intake.submissions:
+        folder = out / "submissions" / sub.id
+        job = Job(
+            submission=sub,
+            folder=str(folder),
+            out=str(out),
+            rubric=str(rubric_path),
+            bands=str(options.bands) if options.bands else None,
+            run=options.run,
+            title=title,
+        )
+        sha = sub.notebook.sha256 if sub.notebook else None
+        key = settings_fingerprint(options, rubric_text, sub)
+        stored = (folder / "result.json").is_file()
+        if not options.force and stored and not journal.needs_work(sub.id, sha, key):
+            continue
+        jobs.append((job, journal.queue(sub.id, sha, key)))
+    return jobs
+
+
+def _share_machine(
+    jobs: list[tuple[Job, JournalEntry]], executor: Executor, options: BatchOptions
+) -> list[tuple[Job, JournalEntry]]:
+    """Runs left without a thread count or a memory limit share this machine's."""
+    run = options.run
+    if run is None:
+        return jobs
+    update: dict[str, Any] = {}
+    if run.threads is None and executor.threads:
+        update["threads"] = executor.threads
+    if run.limits.memory_bytes is None and not options.remote:
+        limits = run.limits.model_copy(update={"memory_bytes": auto_memory(executor.capacity())})
+        update["limits"] = limits
+    if not update:
+        return jobs
+    shared = run.model_copy(update=update)
+    return [(job.model_copy(update={"run": shared}), entry) for job, entry in jobs]
+
+
+def _finish(
+    out: Path,
+    intake: ClassIntake,
+    journal: Journal,
+    rubric: Any,
+    options: BatchOptions,
+    generated: str | None,
+) -> BatchSummary:
+    """Rebuild the class-level outputs from every stored, finished result."""
+    from grader.check.bands import load_bands
+    from grader.report.html import render_dashboard
+
+    results: dict[str, JobResult] = {}
+    reports: dict[str, CheckReport] = {}
+    hrefs: dict[str, str] = {}
+    for sub in intake.submissions:
+        entry = journal.get(sub.id)
+        if entry is None or not entry.finished:
+            continue  # not graded yet (the batch was stopped): shown as pending
+        folder = out / "submissions" / sub.id
+        result, report = _load_result(folder)
+        if result is not None:
+            results[sub.id] = result
+            if (folder / "report.html").exists():
+                hrefs[sub.id] = f"submissions/{sub.id}/report.html"
+        if report is not None:
+            reports[sub.id] = report
+    rows = build_rows(intake, results, reports, report_href=hrefs)
+    class_results = ClassResults(
+        title=rubric.title,
+        rubric=rubric.id,
+        max_points=rubric.max_points,
+        intake=intake,
+        rows=rows,
+        profile=options.mode,
+    )
+    files = write_exports(class_results, out)
+    stamp = generated or datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    html = render_dashboard(class_results, bands=load_bands(options.bands), generated=stamp)
+    files["dashboard"] = out / "index.html"
+    atomic_write_text(files["dashboard"], html, durable=False)
+    return BatchSummary(
+        out=out,
+        intake=intake,
+        results=class_results,
+        graded_now=0,
+        skipped=0,
+        failed=0,
+        files=files,
+    )

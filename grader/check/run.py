@@ -1,0 +1,51 @@
+"""The checks of a run that trust nothing the kernel said: sandbox, data integrity, verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from grader.check.integrity import integrity_findings
+from grader.check.sandbox import sandbox_findings
+from grader.check.verification import verification_findings
+from grader.evidence import Evidence, Finding
+from grader.execute.capture import CaptureRecord
+from grader.execute.sandbox.report import SandboxReport
+from grader.execute.served import ServedData
+from grader.execute.verify import VerificationReport
+
+__all__ = ["run_findings"]
+
+
+def run_findings(
+    evidence: Evidence,
+    *,
+    capture: CaptureRecord,
+    fit_models: dict[str, str],
+    printed: Evidence | None,
+    served: ServedData | None,
+    sandbox: SandboxReport | None,
+    verification: VerificationReport | None,
+    store_changed: Iterable[str] = (),
+    profile: str = "full",
+) -> list[Finding]:
+    """A weak sandbox, data leaks and stale printed numbers, forged or unverified accuracies.
+
+    ``printed`` (what the executed notebook's outputs show) is compared with
+    what its evaluations returned only for a run of the full profile: a smoke
+    run caps the data, so its printed numbers are expected to differ.
+    """
+    findings = sandbox_findings(sandbox)
+    try:
+        findings += integrity_findings(
+            capture,
+            served,
+            fit_models,
+            evidence,
+            printed if profile == "full" else None,
+            store_changed=store_changed,
+        )
+    except Exception:  # a check must never lose the run; the others still count
+        pass
+    if verification is not None:
+        findings += verification_findings(verification)
+    return findings

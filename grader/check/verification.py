@@ -1,0 +1,52 @@
+"""Findings from the out-of-process verification of a run's test accuracies.
+
+The verification itself (:mod:`grader.execute.verify`) re-evaluates each saved
+model on its saved inputs and compares with the accuracy the evidence claims;
+this module turns its report into findings: ``forged-accuracy`` (error),
+``unverified-accuracy`` (warning, with the reason) and ``accuracy-verified``
+(information).
+"""
+
+from __future__ import annotations
+
+from grader.evidence import Finding, Severity
+from grader.execute.verify import VerificationReport
+
+__all__ = ["verification_findings"]
+
+
+def verification_findings(report: VerificationReport) -> list[Finding]:
+    out: list[Finding] = []
+    verified = [c for c in report.checks if c.status == "verified"]
+    for c in report.checks:
+        if c.status == "forged":
+            out.append(
+                Finding(
+                    code="forged-accuracy",
+                    severity=Severity.error,
+                    message=f"{c.name}: {c.reason}",
+                    model=c.model,
+                )
+            )
+        elif c.status == "unverified":
+            claimed = f"{c.claimed:.4f}" if c.claimed is not None else "?"
+            out.append(
+                Finding(
+                    code="unverified-accuracy",
+                    severity=Severity.warning,
+                    message=f"{c.name}: test accuracy {claimed} could not be verified: {c.reason}",
+                    model=c.model,
+                )
+            )
+    if verified:
+        out.append(
+            Finding(
+                code="accuracy-verified",
+                severity=Severity.info,
+                message="test accuracies re-evaluated out of process: "
+                + "; ".join(
+                    f"{c.name} {c.verified:.4f}" for c in verified if c.verified is not None
+                ),
+            )
+        )
+    return out

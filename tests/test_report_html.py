@@ -14,8 +14,9 @@ from grader.check.bands import load_bands, parse_band
 from grader.evidence import ModelKind
 from grader.intake.submission import NotebookFile, Submission
 from grader.report import plots
-from grader.report.html import feedback_items, render_dashboard, render_student_report
+from grader.report.html import render_dashboard, render_student_report
 from grader.report.results import JobResult, RunInfo, VerifiedAccuracy
+from grader.report.student import feedback_items
 from tests.test_batch_exports import _class
 from tests.test_batch_support import make_report
 
@@ -319,6 +320,6 @@ def test_dashboard_of_an_empty_class() -> None:
 
 
 def test_kind_labels_cover_every_kind() -> None:
-    from grader.report.html import KIND_LABELS, SHORT_KIND_LABELS
+    from grader.report.words import KIND_LABELS, SHORT_KIND_LABELS
 
     assert set(KIND_LABELS) == set(SHORT_KIND_LABELS) == {k.value for k in ModelKind}

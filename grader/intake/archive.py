@@ -19,6 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import Any, Literal
 
 from grader.intake.names import is_junk, parse_lms_name, slug
 from grader.intake.submission import IntakeProblem, NotebookFile
@@ -206,6 +207,17 @@ class Walk:
             )
             return 0
 
+    def problem(
+        self,
+        kind: Any,
+        message: str,
+        origin: str,
+        severity: Literal["info", "warning", "error"] = "error",
+    ) -> None:
+        self.problems.append(
+            IntakeProblem(kind=kind, severity=severity, message=message, origin=origin)
+        )
+
     def zip_archive(
         self,
         zf: zipfile.ZipFile,
@@ -220,14 +232,10 @@ class Walk:
         lim = self.limits
         infos = zf.infolist()
         if len(infos) > lim.max_members:
-            self.problems.append(
-                IntakeProblem(
-                    kind="archive-limit",
-                    severity="error",
-                    message=f"{origin}: {len(infos)} members, over the limit of {lim.max_members}; "
-                    "not read",
-                    origin=origin,
-                )
+            self.problem(
+                "archive-limit",
+                f"{origin}: {len(infos)} members, over the limit of {lim.max_members}; not read",
+                origin,
             )
             return 0
         # An archive of LMS entries is a class export; anything else is one student's files.
@@ -235,6 +243,7 @@ class Walk:
         is_export = entry is None and any(
             parse_lms_name(n.lstrip("/").split("/", 1)[0]) for n in names
         )
+        owner = _Owner(entry, label, lms_id)
         stage_root = self.staging / _stage_name(origin)
         total = 0
         taken = 0
@@ -243,140 +252,152 @@ class Walk:
                 continue
             name = info.filename.replace("\\", "/")
             where = f"{origin} › {name}"
-            bad = _unsafe_member(info)
-            if bad:
-                self.problems.append(
-                    IntakeProblem(
-                        kind="unsafe-member",
-                        severity="error",
-                        message=f"{where}: refused ({bad})",
-                        origin=where,
-                    )
-                )
-                continue
-            parts = PurePosixPath(name).parts
-            if any(is_junk(p) for p in parts):
-                continue
-            if info.file_size > lim.max_member_bytes:
-                self.problems.append(
-                    IntakeProblem(
-                        kind="archive-limit",
-                        severity="error",
-                        message=f"{where}: {info.file_size / 1e6:.0f} MB is over the "
-                        f"{lim.max_member_bytes / 1e6:.0f} MB limit for one file",
-                        origin=where,
-                    )
-                )
-                continue
-            if info.file_size > 1024 * 1024 and info.file_size > lim.max_ratio * max(
-                info.compress_size, 1
-            ):
-                self.problems.append(
-                    IntakeProblem(
-                        kind="archive-limit",
-                        severity="error",
-                        message=f"{where}: compression ratio over {lim.max_ratio:.0f}:1 "
-                        "(a zip bomb?); not read",
-                        origin=where,
-                    )
-                )
-                continue
-            if total + info.file_size > lim.max_total_bytes:
-                self.problems.append(
-                    IntakeProblem(
-                        kind="archive-limit",
-                        severity="error",
-                        message=f"{origin}: over {lim.max_total_bytes / 1e9:.1f} GB uncompressed; "
-                        "the rest of the archive was not read",
-                        origin=origin,
-                    )
-                )
+            refusal = self._refusal(info, origin, where, total)
+            if refusal == "stop":
                 break
+            if refusal is not None:
+                continue
             try:
                 data = _read_member(zf, info, lim.max_member_bytes)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
-                self.problems.append(
-                    IntakeProblem(
-                        kind="bad-archive",
-                        severity="error",
-                        message=f"{where}: cannot be read ({exc})",
-                        origin=where,
-                    )
-                )
+                self.problem("bad-archive", f"{where}: cannot be read ({exc})", where)
                 continue
             total += len(data)
-            m_entry, m_label, m_lms, inner = entry, label, lms_id, name
-            if is_export:
-                head, _, rest = name.lstrip("/").partition("/")
-                parsed = parse_lms_name(head)
-                if parsed is None:
-                    self.problems.append(
-                        IntakeProblem(
-                            kind="ignored-file",
-                            severity="info",
-                            message=f"{where}: not in the LMS naming scheme; ignored",
-                            origin=where,
-                        )
-                    )
-                    continue
-                m_entry, m_label, m_lms = head, parsed[0], parsed[1]
-                inner = rest or parsed[2]
-            elif entry is None:
-                # a student's own zip, loose in the class folder: the zip names the student
-                m_entry = origin
-                m_label = PurePosixPath(origin).stem
-            if name.lower().endswith(".zip"):
-                if depth + 1 > lim.max_depth:
-                    self.problems.append(
-                        IntakeProblem(
-                            kind="archive-limit",
-                            message=f"{where}: an archive nested this deep is not read",
-                            origin=where,
-                        )
-                    )
-                    continue
-                try:
-                    with zipfile.ZipFile(io.BytesIO(data)) as inner_zf:
-                        taken += self.zip_archive(
-                            inner_zf,
-                            where,
-                            depth + 1,
-                            entry=m_entry,
-                            label=m_label,
-                            lms_id=m_lms,
-                        )
-                except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-                    self.problems.append(
-                        IntakeProblem(
-                            kind="bad-archive",
-                            severity="error",
-                            message=f"{where}: cannot be read as a zip archive ({exc})",
-                            origin=where,
-                        )
-                    )
+            member = self._member_owner(name, where, origin, owner, is_export)
+            if member is None:
                 continue
-            staged = _stage(stage_root, parts, data)
-            is_nb = inner.lower().endswith(".ipynb")
-            self.raws.append(
-                RawFile(
-                    m_entry or origin,
-                    m_label or PurePosixPath(origin).stem,
-                    m_lms,
-                    NotebookFile(
-                        path=str(staged),
-                        origin=where,
-                        name=inner,
-                        size=len(data),
-                        sha256=hashlib.sha256(data).hexdigest(),
-                        modified=_zip_time(info),
-                        modified_source="lms" if is_export or m_lms else "file",
-                        is_notebook=is_nb,
-                        problem=_sniff(data) if is_nb else "not a notebook (.ipynb) file",
-                    ),
-                )
-            )
+            if name.lower().endswith(".zip"):
+                taken += self._nested(data, where, depth, member)
+                continue
+            self._take(stage_root, info, data, origin, member, is_export or bool(member.lms_id))
             taken += 1
         return taken
+
+    def _refusal(self, info: zipfile.ZipInfo, origin: str, where: str, total: int) -> str | None:
+        """Why a member is not read ("stop": nor anything after it), None when it is read."""
+        lim = self.limits
+        bad = _unsafe_member(info)
+        if bad:
+            self.problem("unsafe-member", f"{where}: refused ({bad})", where)
+            return bad
+        if any(is_junk(p) for p in PurePosixPath(info.filename.replace("\\", "/")).parts):
+            return "junk"
+        if info.file_size > lim.max_member_bytes:
+            self.problem(
+                "archive-limit",
+                f"{where}: {info.file_size / 1e6:.0f} MB is over the "
+                f"{lim.max_member_bytes / 1e6:.0f} MB limit for one file",
+                where,
+            )
+            return "too large"
+        if info.file_size > 1024 * 1024 and info.file_size > lim.max_ratio * max(
+            info.compress_size, 1
+        ):
+            self.problem(
+                "archive-limit",
+                f"{where}: compression ratio over {lim.max_ratio:.0f}:1 (a zip bomb?); not read",
+                where,
+            )
+            return "ratio"
+        if total + info.file_size > lim.max_total_bytes:
+            self.problem(
+                "archive-limit",
+                f"{origin}: over {lim.max_total_bytes / 1e9:.1f} GB uncompressed; "
+                "the rest of the archive was not read",
+                origin,
+            )
+            return "stop"
+        return None
+
+    def _member_owner(
+        self, name: str, where: str, origin: str, owner: _Owner, is_export: bool
+    ) -> _Owner | None:
+        """Whose file a member is (None: not a student's: ignored, said as a problem)."""
+        if is_export:
+            head, _, rest = name.lstrip("/").partition("/")
+            parsed = parse_lms_name(head)
+            if parsed is None:
+                self.problem(
+                    "ignored-file",
+                    f"{where}: not in the LMS naming scheme; ignored",
+                    where,
+                    severity="info",
+                )
+                return None
+            return _Owner(head, parsed[0], parsed[1], rest or parsed[2])
+        if owner.entry is None:
+            # a student's own zip, loose in the class folder: the zip names the student
+            return _Owner(origin, PurePosixPath(origin).stem, owner.lms_id, name)
+        return _Owner(owner.entry, owner.label, owner.lms_id, name)
+
+    def _nested(self, data: bytes, where: str, depth: int, owner: _Owner) -> int:
+        """Read a zip inside a zip (one level deep at most)."""
+        if depth + 1 > self.limits.max_depth:
+            self.problem(
+                "archive-limit",
+                f"{where}: an archive nested this deep is not read",
+                where,
+                severity="warning",
+            )
+            return 0
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as inner_zf:
+                return self.zip_archive(
+                    inner_zf,
+                    where,
+                    depth + 1,
+                    entry=owner.entry,
+                    label=owner.label,
+                    lms_id=owner.lms_id,
+                )
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+            self.problem("bad-archive", f"{where}: cannot be read as a zip archive ({exc})", where)
+            return 0
+
+    def _take(
+        self,
+        stage_root: Path,
+        info: zipfile.ZipInfo,
+        data: bytes,
+        origin: str,
+        owner: _Owner,
+        from_lms: bool,
+    ) -> None:
+        """Stage a member on disk and remember it as a raw file of its owner."""
+        name = info.filename.replace("\\", "/")
+        where = f"{origin} › {name}"
+        parts = PurePosixPath(name).parts
+        staged = _stage(stage_root, parts, data)
+        inner = owner.inner
+        is_nb = inner.lower().endswith(".ipynb")
+        self.raws.append(
+            RawFile(
+                owner.entry or origin,
+                owner.label or PurePosixPath(origin).stem,
+                owner.lms_id,
+                NotebookFile(
+                    path=str(staged),
+                    origin=where,
+                    name=inner,
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    modified=_zip_time(info),
+                    modified_source="lms" if from_lms else "file",
+                    is_notebook=is_nb,
+                    problem=_sniff(data) if is_nb else "not a notebook (.ipynb) file",
+                ),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """Whose a member of an archive is: the top-level entry, the student's label, LMS id."""
+
+    entry: str | None
+    label: str | None
+    lms_id: str | None
+    inner: str = ""  # the member's name inside the student's submission
 
 
 def _unsafe_member(info: zipfile.ZipInfo) -> str | None:

@@ -1,0 +1,283 @@
+"""The class dashboard as plain values: what :func:`dashboard_view` returns, the template draws."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from grader.check.bands import Band
+from grader.evidence import ModelKind, Severity
+from grader.grade.result import Status
+from grader.report import plots
+from grader.report.results import ClassResults, StudentRow
+from grader.report.words import KIND_LABELS, RESULT_LABELS, SHORT_KIND_LABELS
+
+__all__ = ["DashboardView", "dashboard_view"]
+
+
+@dataclass
+class DashboardView:
+    title: str
+    rubric: str
+    profile: str
+    max_points: int
+    source: str
+    generated: str | None
+    cards: list[tuple[str, str, str]]
+    rows: list[dict[str, Any]]
+    histogram: str | None
+    by_kind: str | None
+    kind_table: list[dict[str, Any]]
+    items: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
+    review: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+    missing: list[dict[str, Any]]
+    has_times: bool
+
+
+def _row(row: StudentRow) -> dict[str, Any]:
+    label, css = RESULT_LABELS.get(row.status, (row.status, "info"))
+    if row.state == "graded" and row.report is not None and not row.report.grade.requirements_met:
+        label, css = "incomplete", "warn"
+    models = []
+    if row.report is not None:
+        for m in row.report.models:
+            models.append(
+                {
+                    "kind": m.kind.value,
+                    "label": KIND_LABELS.get(m.kind.value, m.kind.value),
+                    "short": SHORT_KIND_LABELS.get(m.kind.value, m.kind.value),
+                    "base": m.base,
+                    "acc": m.test_accuracy,
+                }
+            )
+    best = max((m["acc"] for m in models if m["acc"] is not None), default=None)
+    return {
+        "key": row.key,
+        "student_id": row.student_id or "",
+        "name": row.name,
+        "state": row.state,
+        "status_label": label,
+        "status_class": css,
+        "points": row.points,
+        "max_points": row.max_points,
+        "counted": row.counted,
+        "flags": row.flags,
+        "models": models,
+        "best": best,
+        "href": row.report_href,
+        "submitted_at": (row.submitted_at or "")[:16].replace("T", " "),
+        "late": row.late,
+        "reason": row.reason,
+    }
+
+
+def dashboard_view(
+    results: ClassResults, *, bands: Mapping[str, Band] | None = None, generated: str | None = None
+) -> DashboardView:
+    """Everything the class dashboard shows, as plain values (figures already drawn)."""
+    bands = bands or {}
+    rows = results.rows
+    graded = [r for r in rows if r.report is not None]
+    points = [r.points for r in graded if r.points is not None]
+    review_rows = [
+        r
+        for r in rows
+        if r.needs_review
+        or r.state == "failed"
+        or {"unknown submitter", "duplicate", "identical"} & set(r.flags)
+        or _unverified(r)
+    ]
+    by_kind = _accuracies_by_kind(graded)
+    kind_bands = {k: b.test_accuracy for k, b in bands.items() if b.test_accuracy is not None}
+    return DashboardView(
+        title=results.title,
+        rubric=results.rubric,
+        profile=results.profile,
+        max_points=results.max_points,
+        source=results.intake.source,
+        generated=generated,
+        cards=_cards(results, graded, points, review_rows),
+        rows=[_row(r) for r in rows],
+        histogram=plots.points_histogram_image(points, results.max_points),
+        by_kind=plots.accuracy_by_kind_image(
+            {k: v for k, v in by_kind.items() if v}, bands=kind_bands, labels=SHORT_KIND_LABELS
+        ),
+        kind_table=_kind_table(by_kind, kind_bands),
+        items=_item_analysis(graded),
+        failures=_failures(rows),
+        review=[{"name": r.name, "href": r.report_href, "why": _why(r)} for r in review_rows],
+        problems=[
+            {
+                "kind": p.kind,
+                "severity": p.severity,
+                "message": p.message,
+                "origin": p.origin or "",
+            }
+            for p in sorted(
+                results.intake.problems,
+                key=lambda p: ({"error": 0, "warning": 1, "info": 2}[p.severity], p.kind),
+            )
+        ],
+        missing=[
+            {"student_id": r.student_id or "", "name": r.name} for r in rows if r.state == "missing"
+        ],
+        has_times=any(r.submitted_at for r in rows),
+    )
+
+
+def _unverified(r: StudentRow) -> list[str]:
+    """Test accuracies the harness could not re-check: its points stand, an eye is due."""
+    if r.report is None:
+        return []
+    return [f.message for f in r.report.findings if f.code == "unverified-accuracy"]
+
+
+def _cards(
+    results: ClassResults,
+    graded: list[StudentRow],
+    points: list[int],
+    review_rows: list[StudentRow],
+) -> list[tuple[str, str, str]]:
+    rows = results.rows
+    failed = [r for r in rows if r.state == "failed"]
+    missing = [r for r in rows if r.state == "missing"]
+    pending = [r for r in rows if r.state == "pending"]
+    mean = sum(points) / len(points) if points else None
+    unknown = [r for r in rows if not r.in_roster and r.state != "missing"]
+    if results.intake.roster:
+        first = [("On the roster", str(len(results.intake.students)), "")]
+        if unknown:
+            first.append(("Not on the roster", str(len(unknown)), "warn"))
+    else:
+        first = [("Submissions", str(len(rows)), "")]
+    cards = [
+        *first,
+        ("Graded", str(len(graded)), "ok"),
+        ("Failed", str(len(failed)), "bad" if failed else ""),
+        ("Missing", str(len(missing)), "warn" if missing else ""),
+        ("Needs review", str(len(review_rows)), "warn" if review_rows else ""),
+        ("Mean points", f"{mean:.2f} / {results.max_points}" if mean is not None else "—", ""),
+    ]
+    if pending:
+        cards.insert(3, ("Pending", str(len(pending)), "info"))
+    runs = [r.result.run for r in rows if r.result is not None and r.result.run is not None]
+    exposed = [run for run in runs if run.sandbox and run.unprotected]
+    if exposed:
+        cards.append(("Runs not isolated", str(len(exposed)), "bad"))
+    forged = [run for run in runs if any(c.status == "forged" for c in run.verification)]
+    if forged:
+        cards.append(("Forged accuracies", str(len(forged)), "bad"))
+    return cards
+
+
+def _accuracies_by_kind(graded: list[StudentRow]) -> dict[str, list[float]]:
+    """Test accuracies across the class, by model kind."""
+    by_kind: dict[str, list[float]] = {k.value: [] for k in ModelKind}
+    for r in graded:
+        assert r.report is not None
+        for m in r.report.models:
+            if m.test_accuracy is not None:
+                by_kind[m.kind.value].append(m.test_accuracy)
+    return by_kind
+
+
+def _kind_table(
+    by_kind: dict[str, list[float]], kind_bands: Mapping[str, tuple[float, float]]
+) -> list[dict[str, Any]]:
+    kind_table = []
+    for kind, accs in by_kind.items():
+        if not accs:
+            continue
+        s = sorted(accs)
+        median = s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
+        band = kind_bands.get(kind)
+        kind_table.append(
+            {
+                "kind": kind,
+                "label": SHORT_KIND_LABELS.get(kind, kind),
+                "n": len(s),
+                "min": s[0],
+                "median": median,
+                "max": s[-1],
+                "band": band,
+                "below": sum(1 for a in s if band is not None and a < band[0]),
+            }
+        )
+    return kind_table
+
+
+def _item_analysis(graded: list[StudentRow]) -> list[dict[str, Any]]:
+    """Which criteria are missed most often."""
+    tally: dict[str, Counter[str]] = {}
+    titles: dict[str, tuple[str, str]] = {}
+    for r in graded:
+        assert r.report is not None
+        for c in r.report.grade.criteria:
+            tally.setdefault(c.id, Counter())[c.status.value] += 1
+            titles[c.id] = (c.title, c.kind)
+    items: list[dict[str, Any]] = []
+    for cid, counts in tally.items():
+        applicable = sum(counts.values()) - counts[Status.not_applicable.value]
+        missed = counts[Status.not_met.value]
+        items.append(
+            {
+                "id": cid,
+                "title": titles[cid][0],
+                "kind": titles[cid][1],
+                "met": counts[Status.met.value] + counts[Status.conditional.value],
+                "not_met": missed,
+                "review": counts[Status.needs_review.value],
+                "na": counts[Status.not_applicable.value],
+                "missed_share": missed / applicable if applicable else 0.0,
+            }
+        )
+    items.sort(key=lambda i: (-i["missed_share"], -i["review"], i["id"]))
+    return items
+
+
+def _failures(rows: list[StudentRow]) -> list[dict[str, Any]]:
+    failures = []
+    for r in rows:
+        run = r.result.run if r.result is not None else None
+        if r.state in ("failed", "run-failed"):
+            label, css = RESULT_LABELS.get(r.status, (r.status, "bad"))
+            failures.append(
+                {
+                    "name": r.name,
+                    "href": r.report_href,
+                    "status": label,
+                    "status_class": css,
+                    "reason": (run.failure if run is not None and run.failure else r.reason) or "",
+                    "cell": run.failure_cell if run is not None else None,
+                }
+            )
+    return failures
+
+
+def _why(r: StudentRow) -> list[str]:
+    """Why a submission is on the review list."""
+    why: list[str] = []
+    if r.report is not None:
+        why += [
+            f"{c.title}: {c.reason}"
+            for c in r.report.grade.criteria
+            if c.status == Status.needs_review
+        ]
+        why += [n for n in r.report.grade.notes if "late" in n]
+        why += [f.message for f in r.report.findings if f.severity == Severity.error]
+    if r.state == "failed":
+        why.append(r.reason or r.status)
+    if r.state == "run-failed":
+        why.append("the run stopped before the end; graded on what ran")
+    if "unknown submitter" in r.flags:
+        why.append("not on the roster")
+    if "duplicate" in r.flags:
+        why.append("handed in more than once")
+    if "identical" in r.flags:
+        why.append("a notebook byte-identical to another student's")
+    why += _unverified(r)
+    return why

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from grader.settings import __version__
 
 __all__ = ["__version__", "check_notebook"]
 

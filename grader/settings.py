@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
+    "__version__",
     "DEFAULT_TIMEOUT_CELL",
     "DEFAULT_TIMEOUT_RUN",
     "DEFAULT_TIMEOUT_VERIFY",
@@ -19,6 +20,8 @@ __all__ = [
     "did_you_mean",
     "suggest",
 ]
+
+__version__ = "0.1.0"
 
 #: seconds one cell of a notebook may run
 DEFAULT_TIMEOUT_CELL = 900.0

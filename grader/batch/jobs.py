@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.batch.gpus import gpu_env
-from grader.batch.journal import atomic_write_text
 from grader.errors import GraderError, NotANotebookError
 from grader.execute.records import RunOptions
 from grader.execute.sandbox.limits import THREAD_VARIABLES
+from grader.files import atomic_write_text
 from grader.intake.submission import Submission
 from grader.pipeline import Graded, grade_submission
 from grader.report.exports import gradescope_results

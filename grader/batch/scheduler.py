@@ -52,9 +52,10 @@ from grader.batch.executors import (
     local_executor,
 )
 from grader.batch.jobs import GradeFn, Job, grade_job, max_points, write_report
-from grader.batch.journal import Journal, JournalEntry, atomic_write_text
+from grader.batch.journal import Journal, JournalEntry
 from grader.batch.options import BatchOptions, batch_lock, check_options, settings_fingerprint
 from grader.errors import UsageError
+from grader.files import atomic_write_text
 from grader.grade.result import CheckReport
 from grader.intake.classroom import collect_class
 from grader.intake.submission import ClassIntake

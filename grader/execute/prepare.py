@@ -63,7 +63,7 @@ def prelude_source_path() -> Path:
 
 
 def harness_version() -> str:
-    from grader import __version__
+    from grader.settings import __version__
 
     return __version__
 

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from grader.batch.journal import atomic_write_text
+from grader.files import atomic_write_text
 from grader.grade.result import CheckReport, Status
 from grader.report.results import ClassResults, JobResult, StudentRow
 

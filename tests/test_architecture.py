@@ -45,7 +45,7 @@ FORBIDDEN: dict[str, set[str]] = {"report": {"batch", "execute", "pipeline"}}
 #: run inside (or beside) the student's kernel: standard library, numpy and frameworks only
 KERNEL_SIDE = {
     "execute/kernel_prelude.py",
-    "execute/_verify_worker.py",
+    "execute/_reevaluate_worker.py",
     "execute/sandbox/launcher.py",
 }
 KERNEL_ALLOWED = {"numpy", "tensorflow", "keras", "tf_keras", "torch", "torchvision", "sklearn"}

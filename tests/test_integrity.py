@@ -20,7 +20,7 @@ from grader.evidence import (
     NotebookInfo,
     Provenance,
 )
-from grader.execute import verify
+from grader.execute import reevaluate as verify
 from grader.execute.capture import CaptureRecord, DataRef, EvaluateEvent, parse_event_line
 from grader.execute.data import ensure_synthetic
 from grader.execute.served import (

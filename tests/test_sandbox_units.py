@@ -26,7 +26,7 @@ from grader.execute.sandbox.fs import (
 from grader.execute.sandbox.limits import ResourceLimits, parse_size, resolve_limits
 from grader.execute.sandbox.output import OutputBudget
 from grader.execute.sandbox.report import Protection, SandboxReport
-from grader.execute.sandbox.runs import apply_verdict, local_report
+from grader.execute.sandbox.finish import apply_verdict, local_report
 
 GiB = 1024**3
 

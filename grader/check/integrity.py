@@ -6,7 +6,7 @@ the harness compares against. The capture records preprocessing-invariant
 signatures of every array passed to ``fit``/``evaluate`` (computed in the
 kernel, so untrusted, like everything from there; they can hide a leak only
 by tampering on purpose, and the accuracies themselves are re-checked out of
-process by :mod:`grader.execute.verify`). From them, and from the data the
+process by :mod:`grader.execute.reevaluate`). From them, and from the data the
 harness read itself (:mod:`grader.execute.served`):
 
 * ``test-in-training``: test images among the training data (beyond the

@@ -12,7 +12,7 @@ from grader.evidence import Evidence, Finding
 from grader.execute.capture import CaptureRecord
 from grader.execute.sandbox.report import SandboxReport
 from grader.execute.served import ServedData
-from grader.execute.verify import VerificationReport
+from grader.execute.reevaluate import VerificationReport
 
 __all__ = ["run_findings"]
 

@@ -1,6 +1,6 @@
 """Findings from the out-of-process verification of a run's test accuracies.
 
-The verification itself (:mod:`grader.execute.verify`) re-evaluates each saved
+The verification itself (:mod:`grader.execute.reevaluate`) re-evaluates each saved
 model on its saved inputs and compares with the accuracy the evidence claims;
 this module turns its report into findings: ``forged-accuracy`` (error),
 ``unverified-accuracy`` (warning, with the reason) and ``accuracy-verified``
@@ -10,7 +10,7 @@ this module turns its report into findings: ``forged-accuracy`` (error),
 from __future__ import annotations
 
 from grader.evidence import Finding, Severity
-from grader.execute.verify import VerificationReport
+from grader.execute.reevaluate import VerificationReport
 
 __all__ = ["verification_findings"]
 

@@ -32,7 +32,7 @@ from grader.execute.prepare import (
 )
 from grader.execute.records import CellMap, RunFailure, RunFiles
 from grader.execute.sandbox.report import SandboxReport
-from grader.execute.verify import VerificationReport
+from grader.execute.reevaluate import VerificationReport
 
 __all__ = [
     "GRADER_TAG",

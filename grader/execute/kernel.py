@@ -28,7 +28,7 @@ from grader.execute.prepare import RunContext, kernel_env, prepare_notebook
 from grader.execute.records import RunFailure
 from grader.execute.sandbox.launch import KERNEL_NAME, KernelLaunch
 from grader.execute.sandbox.report import SandboxReport
-from grader.execute.sandbox.runs import apply_verdict, finish_sandbox
+from grader.execute.sandbox.finish import apply_verdict, finish_sandbox
 
 __all__ = ["KernelRun"]
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from grader.execute.data import DataSpec
 from grader.execute.profiles import Profile
 from grader.execute.sandbox.report import SandboxReport
-from grader.execute.verify import VerificationReport
+from grader.execute.reevaluate import VerificationReport
 
 __all__ = [
     "DataUsage",

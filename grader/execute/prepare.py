@@ -28,7 +28,7 @@ from grader.execute.profiles import Profile
 from grader.execute.records import Progress, RunOptions
 from grader.execute.sandbox.launch import KERNEL_NAME
 from grader.execute.sandbox.limits import THREAD_VARIABLES
-from grader.execute.verify import prelude_config
+from grader.execute.reevaluate import prelude_config
 from grader.execute.weights import WeightsSpec
 
 __all__ = [

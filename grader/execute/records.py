@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from grader.execute.data import DataSpec
     from grader.execute.sandbox.report import SandboxReport
     from grader.execute.served import ServedData
-    from grader.execute.verify import VerificationReport
+    from grader.execute.reevaluate import VerificationReport
     from grader.intake.notebook import LoadedNotebook
 
 __all__ = [
@@ -88,7 +88,7 @@ class RunOptions(BaseModel):
     )
     verify: bool = Field(
         default=True,
-        description="re-check each model's test accuracy out of process (grader.execute.verify)",
+        description="re-check each model's test accuracy out of process (grader.execute.reevaluate)",
     )
     synthetic_size: tuple[int, int] = Field(
         default=(50000, 10000), description="synthetic train/test sizes"

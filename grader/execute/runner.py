@@ -262,7 +262,7 @@ def _verifier(ctx: RunContext, capture: CaptureRecord, served: Any) -> Any:
     def verify(evidence: Any, fit_models: dict[str, str]) -> Any:
         if not ctx.options.verify:
             return None
-        from grader.execute.verify import verify_claims
+        from grader.execute.reevaluate import verify_claims
 
         return verify_claims(
             capture=capture,

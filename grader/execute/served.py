@@ -5,7 +5,7 @@ store) and reads it before the run, so a notebook cannot change what the
 harness compares against: the test images and labels, and the per-image
 signatures of both splits. :func:`match_test_rows` finds which served test
 image each row of a model's inputs is (the basis of the out-of-process
-verification, :mod:`grader.execute.verify`, and of the data integrity checks,
+verification, :mod:`grader.execute.reevaluate`, and of the data integrity checks,
 :mod:`grader.check.integrity`).
 """
 

@@ -9,7 +9,7 @@
 * :mod:`.limits`, :mod:`.cgroups`, :mod:`.fs`, :mod:`.output`: resource limits,
   the file-system helpers and the output budget;
 * :mod:`.report`: the :class:`~.report.SandboxReport` every run records in its
-  manifest (which protections held, which did not); :mod:`.runs` finishes a
+  manifest (which protections held, which did not); :mod:`.finish` finishes a
   run's sandbox and applies its verdict to the run's failure.
 
 The findings a weak sandbox gives are made by :mod:`grader.check.sandbox`.

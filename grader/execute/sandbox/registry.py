@@ -13,7 +13,6 @@ downgrade. Adding a backend is adding an entry here.
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from typing import TYPE_CHECKING
 
 from grader.errors import UsageError

@@ -248,7 +248,7 @@ def _run_worker(
     job: VerifyJob, request: Path, in_dir: Path, out_dir: Path
 ) -> tuple[int | None, str]:
     worker = in_dir / "worker.py"
-    shutil.copyfile(Path(__file__).with_name("_verify_worker.py"), worker)
+    shutil.copyfile(Path(__file__).with_name("_reevaluate_worker.py"), worker)
     argv = [job.python, "-I", str(worker), str(request)]
     run_confined = getattr(job.backend, "run_confined", None)
     log = job.work / "worker.log"

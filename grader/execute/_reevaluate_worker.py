@@ -1,6 +1,6 @@
 """Out-of-process verification worker: load saved models safely, predict, write predictions.
 
-Run by :mod:`grader.execute.verify` inside the run's sandbox, with the
+Run by :mod:`grader.execute.reevaluate` inside the run's sandbox, with the
 kernel's Python (it needs Keras), never with the labels: it reads a request
 (JSON) naming model files (``.keras``, loaded with ``safe_mode=True``, so no
 code stored in them runs) and input arrays (``.npy`` without pickles), and

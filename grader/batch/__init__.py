@@ -1,11 +1,12 @@
-"""Batch grading of a whole class: intake, a resumable journal, parallel workers, exports.
+"""Batch grading of a whole class: the queue, the workers, the journal.
 
-Entry point: :func:`grader.batch.runner.run_batch` (what ``grader batch`` calls).
-Modules: :mod:`~grader.intake.classroom` (class folders and LMS zips),
-:mod:`~grader.batch.journal` (per-submission state on disk),
-:mod:`~grader.batch.runner` (orchestration), :mod:`~grader.report.results` (the
-plain data a batch produces) and :mod:`~grader.report.exports` (gradebook CSV,
-Gradescope results, JUnit XML, JSON Lines).
+Entry point: :func:`grader.batch.scheduler.run_batch` (what ``grader batch``
+calls). :mod:`~grader.batch.options` (what was asked, and when a finished
+submission must be graded again), :mod:`~grader.batch.jobs` (one submission
+on a worker), :mod:`~grader.batch.executors` (the local process pool),
+:mod:`~grader.batch.dask_executor` and :mod:`~grader.batch.slurm` (clusters),
+:mod:`~grader.batch.gpus` (GPU slots), :mod:`~grader.batch.journal` (per-
+submission state on disk) and :mod:`~grader.batch.scheduler` (the loop, and
+the class outputs rebuilt at the end). Intake of the class folder is
+:mod:`grader.intake.classroom`; what the reports draw is :mod:`grader.report`.
 """
-
-__all__: list[str] = []

@@ -1,8 +1,14 @@
-"""Reports drawn from the evidence: one HTML page per student and a class dashboard.
+"""Reports drawn from the evidence and the grades: terminal, HTML pages, exports.
 
-:mod:`~grader.report.html` renders the jinja2 templates in ``templates/``;
-:mod:`~grader.report.plots` draws the figures (matplotlib, imported lazily);
-:mod:`~grader.check.bands` reads the reference bands.
+* :mod:`~grader.report.terminal`: the summary ``grader check`` prints;
+* :mod:`~grader.report.student` and :mod:`~grader.report.dashboard`: what a
+  student's page and the class dashboard show, as plain values;
+  :mod:`~grader.report.html` renders them with the jinja2 templates in
+  ``templates/``; :mod:`~grader.report.plots` draws the figures (matplotlib,
+  imported lazily); :mod:`~grader.report.words` holds the labels;
+* :mod:`~grader.report.results` is the plain data a class grading produces;
+  :mod:`~grader.report.exports` writes the gradebook CSV, Gradescope results,
+  JUnit XML and JSON Lines.
+
+A report never runs anything: it imports neither the execution stage nor the batch.
 """
-
-__all__: list[str] = []

@@ -2,7 +2,7 @@
 
 One module per command group: :mod:`.check` (``check``, ``schema``),
 :mod:`.rubric`, :mod:`.run` (``run``, ``data``), :mod:`.batch` and
-:mod:`.reference`; the options and choices they share live in :mod:`.common`.
+:mod:`.reference` and :mod:`.similarity`; the options and choices they share live in :mod:`.common`.
 Orchestration lives in the library (:mod:`grader.pipeline`), so tests call it
 in-process; nothing in the package imports this one.
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import typer
 
-from grader.cli import batch, check, reference, rubric, run
+from grader.cli import batch, check, reference, rubric, run, similarity
 from grader.cli.common import print_error
 
 __all__ = ["app", "main", "print_error"]
@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _group in (check, rubric, run, batch, reference):
+for _group in (check, rubric, run, batch, reference, similarity):
     _group.register(app)
 
 

@@ -1,0 +1,213 @@
+"""The ``grader similarity`` command: which pairs of notebooks in a class are worth a look.
+
+Maps options to :func:`grader.similarity.analyse_class` and
+:func:`grader.report.similarity.write_similarity`, draws the progress on
+stderr and prints a short table of the top pairs.
+
+Exit codes: 0 the report was written; 2 bad input (no such path, a folder
+without notebooks, a starter that is not a notebook).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from grader.cli.common import print_error
+from grader.errors import GraderError
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from grader.similarity.model import PairEvidence, SimilarityReport
+
+__all__ = ["register", "similarity"]
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+_STAGES = {"read": "reading notebooks", "compare": "scoring pairs"}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``similarity`` command to the grader application."""
+    app.command("similarity")(similarity)
+
+
+def similarity(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="The class: a folder of notebooks (one per student, or one folder per "
+            "student), an LMS export zip, or an output folder of `grader batch`.",
+            metavar="SOURCE",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FOLDER",
+            help="Folder for similarity.html and similarity.json (default: the batch folder "
+            "when SOURCE is one, else reports/similarity).",
+        ),
+    ] = None,
+    starter: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--starter",
+            metavar="NOTEBOOK",
+            help="The notebook handed out to start from; its code, outputs and models count "
+            "for nothing. Repeat for several.",
+        ),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option(
+            "--top",
+            min=1,
+            metavar="N",
+            help="Pairs shown in the terminal and on the page (all are in the JSON).",
+        ),
+    ] = 20,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the report as JSON on stdout (progress stays on stderr)."
+        ),
+    ] = False,
+) -> None:
+    """Rank pairs of notebooks by the rare material they share: a reason to look, never a verdict.
+
+    Code is compared rename-insensitively after removing comments and the
+    starter code; identical training logs, printed numbers and figures and the
+    same model trained the same way count too. Whatever much of the class
+    shares (the textbook model, the starter) counts for nothing.
+    """
+    err = Console(stderr=True)
+    try:
+        from grader.report.similarity import write_similarity
+        from grader.similarity.analyse import analyse_class
+        from grader.similarity.inputs import is_batch_output
+        from grader.similarity.model import SimilaritySettings
+
+        target = out or (source if is_batch_output(source) else Path("reports") / "similarity")
+        with _progress(err) as progress:
+            report = analyse_class(
+                source,
+                starters=starter or [],
+                settings=SimilaritySettings(detail_pairs=top),
+                progress=progress,
+                generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+            )
+    except GraderError as exc:
+        print_error(err, exc.message)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    try:
+        files = write_similarity(report, target, top=top)
+    except OSError as exc:
+        print_error(err, f"cannot write the report into {target}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=1) + "\n")
+    else:
+        _summary(Console(), report, top)
+    err.print(f"[dim]wrote {files['html']} and {files['json']}[/]", soft_wrap=True)
+    raise typer.Exit(EXIT_OK)
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress display on stderr, one bar per stage; yields the library's callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            label = _STAGES.get(stage, stage)
+            if stage == "read":
+                label = f"reading {total} notebook{'s' if total != 1 else ''}"
+            tasks[stage] = bar.add_task(label, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    with bar:
+        yield report
+
+
+def _summary(console: Console, report: SimilarityReport, top: int) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from grader.report.similarity import LEVEL_CLASSES
+
+    styles = {"warn": "yellow", "info": "cyan", "muted": "dim"}
+    console.print(
+        f"[bold]{report.class_size}[/] notebooks compared, "
+        f"[yellow]{report.count('worth a look')}[/] pairs worth a look, "
+        f"[cyan]{report.count('similar')}[/] similar"
+        + (f", [yellow]{len(report.skipped)}[/] skipped" if report.skipped else "")
+    )
+    for note in report.notes:
+        if note.startswith("Fewer than two"):
+            console.print(f"[yellow]{escape(note)}[/]")
+    for skipped in report.skipped:
+        console.print(
+            f"[dim]skipped {escape(skipped.name)}: {escape(skipped.reason)}[/]", soft_wrap=True
+        )
+    shown = [p for p in report.pairs[:top] if p.level != "nothing notable"]
+    if not shown:
+        console.print("[dim]No pair shares more than much of the class shares.[/]")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column("A", overflow="fold")
+    table.add_column("B", overflow="fold")
+    table.add_column("score", justify="right")
+    table.add_column("level", no_wrap=True)
+    table.add_column("evidence")
+    for rank, p in enumerate(shown, start=1):
+        style = styles[LEVEL_CLASSES.get(p.level, "muted")]
+        table.add_row(
+            str(rank),
+            escape(p.name_a),
+            escape(p.name_b),
+            f"{p.score:.2f}",
+            f"[{style}]{p.level}[/]",
+            escape(_evidence(p)),
+        )
+    console.print(table)
+    console.print(
+        "[dim]The page has the evidence side by side; check it before concluding anything.[/]"
+    )
+
+
+def _evidence(p: PairEvidence) -> str:
+    """The evidence of a pair in a few words, for the terminal."""
+    parts = []
+    if p.cells and p.channels.code >= 0.1:
+        parts.append(f"code {p.code_share_a:.0%}/{p.code_share_b:.0%}")
+    if p.log_lines_total:
+        parts.append(f"{p.log_lines_total} log line{'s' if p.log_lines_total != 1 else ''}")
+    if p.numbers and p.channels.numbers >= 0.1:
+        parts.append(f"{len(p.numbers)} number{'s' if len(p.numbers) != 1 else ''}")
+    if p.images:
+        parts.append(f"{len(p.images)} figure{'s' if len(p.images) != 1 else ''}")
+    if p.architectures and p.channels.architecture >= 0.05:
+        parts.append("same model")
+    return ", ".join(parts) or "—"

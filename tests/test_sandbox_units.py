@@ -16,6 +16,7 @@ from grader.execute.records import FailureKind, RunFailure
 from grader.execute.sandbox import base, bwrap, container, fallback
 from grader.execute.sandbox import registry as select
 from grader.execute.sandbox.base import Availability, Confinement, launcher_command, python_roots
+from grader.execute.sandbox.finish import apply_verdict, local_report
 from grader.execute.sandbox.fs import (
     UnsafePath,
     folder_usage,
@@ -26,7 +27,6 @@ from grader.execute.sandbox.fs import (
 from grader.execute.sandbox.limits import ResourceLimits, parse_size, resolve_limits
 from grader.execute.sandbox.output import OutputBudget
 from grader.execute.sandbox.report import Protection, SandboxReport
-from grader.execute.sandbox.finish import apply_verdict, local_report
 
 GiB = 1024**3
 

@@ -10,9 +10,9 @@ from grader.check.sandbox import sandbox_findings
 from grader.check.verification import verification_findings
 from grader.evidence import Evidence, Finding
 from grader.execute.capture import CaptureRecord
+from grader.execute.reevaluate import VerificationReport
 from grader.execute.sandbox.report import SandboxReport
 from grader.execute.served import ServedData
-from grader.execute.reevaluate import VerificationReport
 
 __all__ = ["run_findings"]
 

@@ -31,8 +31,8 @@ from grader.execute.prepare import (
     prelude_source_path,
 )
 from grader.execute.records import CellMap, RunFailure, RunFiles
-from grader.execute.sandbox.report import SandboxReport
 from grader.execute.reevaluate import VerificationReport
+from grader.execute.sandbox.report import SandboxReport
 
 __all__ = [
     "GRADER_TAG",

@@ -26,9 +26,9 @@ from grader.execute.collect import GRADER_TAG, clean_executed, read_executed, st
 from grader.execute.data import seed_keras_home
 from grader.execute.prepare import RunContext, kernel_env, prepare_notebook
 from grader.execute.records import RunFailure
+from grader.execute.sandbox.finish import apply_verdict, finish_sandbox
 from grader.execute.sandbox.launch import KERNEL_NAME, KernelLaunch
 from grader.execute.sandbox.report import SandboxReport
-from grader.execute.sandbox.finish import apply_verdict, finish_sandbox
 
 __all__ = ["KernelRun"]
 

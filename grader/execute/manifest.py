@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from grader.execute.data import DataSpec
 from grader.execute.profiles import Profile
-from grader.execute.sandbox.report import SandboxReport
 from grader.execute.reevaluate import VerificationReport
+from grader.execute.sandbox.report import SandboxReport
 
 __all__ = [
     "DataUsage",

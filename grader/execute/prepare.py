@@ -26,9 +26,9 @@ from grader.execute.data import DataSpec, ensure_synthetic, find_cifar10, seed_c
 from grader.execute.manifest import DataUsage
 from grader.execute.profiles import Profile
 from grader.execute.records import Progress, RunOptions
+from grader.execute.reevaluate import prelude_config
 from grader.execute.sandbox.launch import KERNEL_NAME
 from grader.execute.sandbox.limits import THREAD_VARIABLES
-from grader.execute.reevaluate import prelude_config
 from grader.execute.weights import WeightsSpec
 
 __all__ = [

@@ -23,9 +23,9 @@ from grader.settings import DEFAULT_TIMEOUT_CELL, DEFAULT_TIMEOUT_RUN
 if TYPE_CHECKING:
     from grader.evidence import Evidence
     from grader.execute.data import DataSpec
+    from grader.execute.reevaluate import VerificationReport
     from grader.execute.sandbox.report import SandboxReport
     from grader.execute.served import ServedData
-    from grader.execute.reevaluate import VerificationReport
     from grader.intake.notebook import LoadedNotebook
 
 __all__ = [

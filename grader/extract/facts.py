@@ -8,8 +8,10 @@ Two independent readers fill these:
   cell's source (IPython magics allowed) -> :class:`SourceFacts`.
 
 ``grader.extract.assemble`` then joins them, cell by cell, into
-:class:`grader.evidence.Evidence`. Both readers are pure functions: no disk,
-no notebook objects, never an exception on odd input.
+:class:`grader.evidence.Evidence`; what it needs of a cell's code comes from
+:class:`SourceFacts` (the cell is parsed once, by the source reader). Both
+readers are pure functions: no disk, no notebook objects, never an exception
+on odd input.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "CompileCall",
     "EvaluateCall",
     "FitCall",
+    "LoopSpan",
     "ModelDef",
     "ModelSummary",
     "OutputFacts",
@@ -189,6 +192,15 @@ class TrainableChange:
 
 
 @dataclass
+class LoopSpan:
+    """A ``for`` loop of a cell: where it stands and the names it iterates over."""
+
+    first_line: int
+    last_line: int
+    iterates: list[str]  # `models.items()`, `zip(names, models)`, `[m1, m2]` -> their names
+
+
+@dataclass
 class SourceFacts:
     cell: int
     parsed: bool  # False when the cell is not valid Python even after removing magics
@@ -221,3 +233,7 @@ class SourceFacts:
     subset_sizes: dict[str, int] = field(default_factory=dict)  # train/val/test -> n, when literal
     # the split of every ``<array>.shape`` a print shows, in order (None: not a data split)
     printed_shapes: list[str | None] = field(default_factory=list)
+    # The cell's outline, as the assembly reads it (see grader.extract.source.outline):
+    loops: list[LoopSpan] = field(default_factory=list)  # every for-loop, breadth first
+    listed_names: dict[str, list[str]] = field(default_factory=dict)  # `ms = [a, b]`: ms -> a, b
+    shown_names: list[str] = field(default_factory=list)  # printed / displayed, then the last value

@@ -20,6 +20,8 @@ __all__ = [
     "has_loss_word",
     "is_excluded_accuracy",
     "mentions",
+    "names_accuracy",
+    "parse_fraction",
     "parse_number",
     "strip_ansi",
 ]
@@ -142,6 +144,11 @@ def is_excluded_accuracy(label: str) -> bool:
     return _EXCLUDED.search(label) is not None
 
 
+def names_accuracy(label: str) -> bool:
+    """Whether ``label`` names the plain accuracy (not a loss, not top-k or per-class)."""
+    return has_accuracy_word(label) and not has_loss_word(label) and not is_excluded_accuracy(label)
+
+
 def mentions(label: str) -> tuple[bool, bool, bool]:
     """(test, validation, training): which data split ``label`` names."""
     return (
@@ -170,3 +177,13 @@ def parse_number(token: str) -> float | None:
         return float(token)
     except ValueError:
         return None
+
+
+def parse_fraction(token: str) -> float | None:
+    """A printed accuracy as a fraction: ``0.77``, ``77.1``, ``77.1%`` -> 0.77 / 0.771."""
+    number = parse_number(token)
+    if number is None:
+        return None
+    if "%" in token or 1.0 < number <= 100.0:
+        number /= 100.0
+    return number if 0.0 <= number <= 1.0 else None

@@ -1,0 +1,273 @@
+"""Training stages: which model each fit trains, in what setup, and with which log.
+
+The cell's fits (``FitCall``) are matched with the training logs its output
+shows (``TrainingLog``). A fit of a model already trained continues it when
+nothing changed; a change of setup (layers unfrozen, recompiled with another
+learning rate, augmentation or callbacks added) starts a new stage that
+``continues`` the earlier one; a name bound to a new model starts a new model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TypeVar
+
+from grader.evidence import Finding, Framework, Method, ModelKind, ModelRun, Severity
+from grader.extract.assemble.classify import CLAIMED_KIND, approach, claim, kind_of
+from grader.extract.assemble.state import Entry, Features, ModelVar, Setup, State, prov, resolve
+from grader.extract.facts import EvaluateCall, FitCall, SourceFacts, TrainingLog
+
+__all__ = ["record_defs", "record_setup", "summary_owner", "train", "with_loop_models"]
+
+
+def summary_owner(sf: SourceFacts) -> str | None:
+    """The model a cell's printed summary belongs to: its only model."""
+    names = [d.var for d in sf.model_defs if not d.is_builder]
+    return names[-1] if len(names) == 1 else None
+
+
+def _builder_features(state: State, name: str) -> Features:
+    feats = Features()
+    if name in state.builders:
+        feats.merge(state.builders[name])
+    return feats
+
+
+def record_defs(state: State, facts: SourceFacts) -> None:
+    """Models, builders and aliases a cell defines."""
+    state.list_members.update(facts.listed_names)
+    for d in facts.model_defs:
+        if d.is_builder:
+            state.builders[d.var] = Features.of(d)
+    for new, old in facts.aliases.items():
+        if new != old:
+            state.aliases[new] = old
+    for d in facts.model_defs:
+        if d.is_builder:
+            continue
+        feats = Features.of(d)
+        if d.builder:
+            feats.merge(_builder_features(state, d.builder))
+        # a name bound again to a new model starts a new model
+        state.aliases.pop(d.var, None)
+        state.generation += 1
+        state.vars[d.var] = ModelVar(feats, state.generation)
+
+
+def record_setup(state: State, facts: SourceFacts) -> None:
+    """Layers frozen or unfrozen and models compiled by a cell that ran."""
+    for tc in facts.trainable_changes:
+        tgt = resolve(state, tc.target) or tc.target or "?"
+        state.tick += 1
+        if tc.value is True:
+            state.unfrozen_before[tgt] = True
+        state.trainable[tgt] = tc
+        state.trainable_order[tgt] = state.tick
+    for cc in facts.compiles:
+        mv = resolve(state, cc.model_var) or cc.model_var or "?"
+        n, _ = state.compiles.get(mv, (0, None))
+        state.compiles[mv] = (n + 1, cc.learning_rate)
+
+
+def _setup_for(state: State, var: str, feats: Features, fit: FitCall) -> Setup:
+    frozen = "n/a"
+    if feats.base or feats.base_var:
+        keys = [k for k in (feats.base_var, var) if k and k in state.trainable]
+        if keys:
+            latest = max(keys, key=lambda k: state.trainable_order.get(k, 0))
+            tc = state.trainable[latest]
+            if not tc.partial:
+                frozen = "frozen" if tc.value is False else "trainable"
+            elif tc.value is True or state.unfrozen_before.get(latest, False):
+                # some layers unfrozen, or the top left trainable after unfreezing the base
+                frozen = "partial"
+            elif feats.framework == "pytorch":
+                # `for p in self.backbone.parameters(): p.requires_grad = False`: the
+                # pretrained part frozen, the new head trained
+                frozen = "frozen"
+            else:
+                # `for layer in base.layers[:100]: layer.trainable = False`: the top of the
+                # pretrained base is trained from the start
+                frozen = "partial"
+        else:
+            frozen = "trainable"
+    n, lr = state.compiles.get(var, (0, None))
+    return Setup(frozen, lr, n, fit.augmentation, tuple(sorted(fit.callbacks)))
+
+
+def _changes(old: Setup, new: Setup) -> list[str]:
+    out = []
+    if old.frozen != new.frozen:
+        out.append(f"layers {'unfrozen' if new.frozen in ('trainable', 'partial') else 'frozen'}")
+    if new.compiles != old.compiles:
+        if new.lr is not None and new.lr != old.lr:
+            out.append(f"recompiled with learning rate {new.lr:g}")
+        else:
+            out.append("recompiled")
+    if new.augmentation and not old.augmentation:
+        out.append("data augmentation added")
+    if set(new.callbacks) - set(old.callbacks):
+        out.append("callbacks added: " + ", ".join(sorted(set(new.callbacks) - set(old.callbacks))))
+    return out
+
+
+_Looped = TypeVar("_Looped", FitCall, EvaluateCall)
+
+
+def with_loop_models(state: State, facts: SourceFacts, call: _Looped) -> _Looped:
+    """Fill in the models a loop iterates over when they were defined in another cell."""
+    if not call.in_loop or call.loop_models:
+        return call
+    inner = [lp for lp in facts.loops if lp.first_line <= call.line <= lp.last_line]
+    if not inner:
+        return call
+    names = min(inner, key=lambda lp: lp.last_line - lp.first_line).iterates
+    found: list[str] = []
+    for n in names:
+        target = resolve(state, n) or n
+        if target in state.vars:
+            found.append(target)
+            continue
+        found.extend(v for v in state.vars if v.startswith(f"{n}[") and v not in found)
+        for alias in state.aliases:
+            target = resolve(state, alias) or alias
+            if alias.startswith(f"{n}[") and target in state.vars and target not in found:
+                found.append(target)
+        found.extend(v for v in state.list_members.get(n, []) if v in state.vars and v not in found)
+    return replace(call, loop_models=found) if found else call
+
+
+def train(state: State, idx: int, fits: list[FitCall], logs: list[TrainingLog]) -> list[Entry]:
+    """The training stages of a cell that ran: its fits paired with its logs, in order."""
+    # expand loops over known models
+    expanded: list[FitCall] = []
+    for f in fits:
+        if f.in_loop and f.loop_models:
+            expanded.extend(replace(f, model_var=m, in_loop=False) for m in f.loop_models)
+        else:
+            expanded.append(f)
+    pairs: list[tuple[FitCall | None, list[TrainingLog]]] = []
+    if expanded:
+        if len(logs) > len(expanded) and len(expanded) == 1 and expanded[0].in_loop:
+            for k, log in enumerate(logs):
+                base = expanded[0]
+                name = f"{base.model_var or 'model'} #{k + 1}"
+                pairs.append((replace(base, model_var=name), [log]))
+        else:
+            for k, f in enumerate(expanded):
+                mine = [logs[k]] if k < len(logs) else []
+                if k == len(expanded) - 1 and len(logs) > len(expanded):
+                    mine = logs[k:]
+                pairs.append((f, mine))
+    else:
+        pairs.extend((None, [log]) for log in logs)
+    touched: list[Entry] = []
+    for fit, its_logs in pairs:
+        entry = _stage(state, idx, fit, its_logs)
+        if entry not in touched:
+            touched.append(entry)
+    return touched
+
+
+def _stage(state: State, idx: int, fit: FitCall | None, logs: list[TrainingLog]) -> Entry:
+    """The entry a fit trains: the model's latest stage continued, or a new one."""
+    raw_var = fit.model_var if fit else None
+    var = resolve(state, raw_var) or raw_var or f"model in cell {idx}"
+    known = state.vars.get(var)
+    if known is None:
+        known = ModelVar(Features(), -idx - 1)
+        state.vars[var] = known
+    setup = _setup_for(
+        state,
+        var,
+        known.features,
+        fit or FitCall(0, None, None, None, None, "none", [], False, False, [], 0),
+    )
+    prev = state.by_var.get(var)
+    previously_frozen = prev is not None and prev.setup.frozen == "frozen"
+    if prev is not None and prev.generation == known.generation:
+        changed = _changes(prev.setup, setup)
+        if not changed:
+            _extend(prev, idx, fit, logs)
+            return prev
+    else:
+        changed = []
+    kind, reasons = kind_of(known.features, setup.frozen, previously_frozen)
+    if (
+        known.features.framework == "pytorch"
+        and kind == ModelKind.scratch_cnn
+        and not known.features.layers
+    ):
+        reasons = ["PyTorch model; architecture not readable from the code"]
+    run = ModelRun(
+        id=f"m{len(state.entries) + 1}",
+        name=var,
+        kind=kind,
+        kind_reasons=reasons,
+        base=known.features.base,
+        weights=known.features.weights,
+        continues=prev.run.id if prev is not None and prev.generation == known.generation else None,
+        stage_change=changed,
+        framework=Framework.pytorch if known.features.framework == "pytorch" else Framework.keras,
+        learning_rate=setup.lr,
+        provenance=prov(
+            idx,
+            Method.output_log if logs else Method.source,
+            0.9 if logs else 0.6,
+            logs[0].line if logs else f"{var}.fit(...)",
+        ),
+    )
+    claimed = claim(state.heading) if state.heading else None
+    if claimed and claimed != approach(kind) and approach(kind) != "other":
+        run.claimed_kind = CLAIMED_KIND[claimed]
+        state.findings.append(
+            Finding(
+                code="claim-code-mismatch",
+                severity=Severity.warning,
+                message=f"the heading {state.heading!r} suggests a {claimed} model, but the code of "
+                f"{var} trains a {kind.value} ({'; '.join(reasons)})",
+                cell=idx,
+                model=run.id,
+            )
+        )
+    if fit is not None and fit.validation == "test":
+        state.findings.append(
+            Finding(
+                code="test-used-for-validation",
+                severity=Severity.warning,
+                message=f"{var} is validated on the test set during training; the test accuracy "
+                "is then not an unbiased estimate",
+                cell=idx,
+                model=run.id,
+            )
+        )
+    entry = Entry(run=run, var=var, generation=known.generation, setup=setup)
+    state.entries.append(entry)
+    state.by_var[var] = entry
+    _extend(entry, idx, fit, logs)
+    return entry
+
+
+def _extend(entry: Entry, idx: int, fit: FitCall | None, logs: list[TrainingLog]) -> None:
+    run = entry.run
+    if idx not in run.fit_cells:
+        run.fit_cells.append(idx)
+    if fit is not None:
+        if fit.history_var:
+            entry.history_vars.add(fit.history_var)
+        if fit.epochs is not None:
+            run.epochs_planned = (
+                (run.epochs_planned or 0) + fit.epochs if run.history else fit.epochs
+            )
+    for log in logs:
+        for key, values in log.history.items():
+            run.history.setdefault(key, []).extend(values)
+        entry.log_epochs.extend(log.epoch_numbers)
+        if log.seconds is not None:
+            run.fit_seconds = round((run.fit_seconds or 0.0) + log.seconds, 3)
+        if log.epochs_declared and fit is None:
+            run.epochs_planned = log.epochs_declared
+    if entry.log_epochs:
+        run.epochs = len(entry.log_epochs)
+    elif fit is not None and fit.epochs is not None and not logs:
+        run.epochs = run.epochs or fit.epochs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import io
 import json
 import os
@@ -493,7 +494,7 @@ def test_cache_store_round_trip(tmp_path: Path) -> None:
 def test_profiles_and_backends_registries() -> None:
     assert set(PROFILES) == {"smoke", "full"}
     smoke = get_profile("smoke")
-    assert smoke.max_epochs == 2 and smoke.weights_fallback
+    assert smoke.max_epochs == 3 and smoke.weights_fallback and smoke.batchnorm_momentum == 0.9
     assert get_profile("full").max_epochs is None
     with pytest.raises(UsageError, match="did you mean 'smoke'"):
         get_profile("smok")
@@ -526,22 +527,25 @@ def test_prelude_plain_values_are_json_safe() -> None:
 
 
 def test_prelude_smoke_caps_slice_arrays_consistently() -> None:
-    x = np.zeros((1000, 4, 4, 3), dtype=np.float32)
-    y = np.arange(1000)
+    smoke = get_profile("smoke")
+    assert smoke.train_samples and smoke.val_samples and smoke.max_epochs
+    x = np.zeros((2000, 4, 4, 3), dtype=np.float32)
+    y = np.arange(2000)
     xv, yv = np.zeros((300, 4, 4, 3)), np.arange(300)
     args: dict[str, object] = {"x": x, "y": y, "epochs": 30, "validation_data": (xv, yv)}
-    caps = prelude._apply_fit_caps(args, get_profile("smoke").model_dump())
-    assert args["epochs"] == 2
-    assert len(args["x"]) == 512 and len(args["y"]) == 512  # type: ignore[arg-type]
+    caps = prelude._apply_fit_caps(args, smoke.model_dump())
+    assert args["epochs"] == smoke.max_epochs
+    n = smoke.train_samples
+    assert len(args["x"]) == n and len(args["y"]) == n  # type: ignore[arg-type]
     val = args["validation_data"]
-    assert isinstance(val, tuple) and len(val[0]) == 256 and len(val[1]) == 256
-    assert any("epochs 30 -> 2" in c for c in caps)
+    assert isinstance(val, tuple) and len(val[0]) == smoke.val_samples == len(val[1])
+    assert any(f"epochs 30 -> {smoke.max_epochs}" in c for c in caps)
     resumed: dict[str, object] = {"x": x[:10], "y": y[:10], "epochs": 20, "initial_epoch": 10}
-    prelude._apply_fit_caps(resumed, get_profile("smoke").model_dump())
-    assert resumed["epochs"] == 12
+    prelude._apply_fit_caps(resumed, smoke.model_dump())
+    assert resumed["epochs"] == 10 + smoke.max_epochs
     multi: dict[str, object] = {"x": {"a": x, "b": x}, "y": y}
-    prelude._apply_fit_caps(multi, get_profile("smoke").model_dump())
-    assert all(len(v) == 512 for v in multi["x"].values())  # type: ignore[attr-defined]
+    prelude._apply_fit_caps(multi, smoke.model_dump())
+    assert all(len(v) == n for v in multi["x"].values())  # type: ignore[attr-defined]
 
 
 def test_prelude_generator_steps_are_capped() -> None:
@@ -553,8 +557,9 @@ def test_prelude_generator_steps_are_capped() -> None:
             return np.zeros((2, 2)), np.zeros(2)
 
     args: dict[str, object] = {"x": Batches(), "epochs": 5, "validation_data": Batches()}
+    steps = get_profile("smoke").max_steps
     prelude._apply_fit_caps(args, get_profile("smoke").model_dump())
-    assert args["steps_per_epoch"] == 16 and args["validation_steps"] == 16
+    assert args["steps_per_epoch"] == steps and args["validation_steps"] == steps
 
 
 def test_prelude_label_hashes_ignore_integer_width() -> None:
@@ -612,3 +617,40 @@ def test_colab_only_imports_are_explained() -> None:
     )
     assert failure.kind == FailureKind.missing_package and failure.package == "google.colab"
     assert "Colab" in failure.message
+
+
+def test_prelude_smoke_batchnorm_momentum_only_where_the_code_leaves_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    class BatchNormalization:
+        def __init__(self, axis: int = -1, momentum: float = 0.99, **kwargs: object) -> None:
+            self.momentum = momentum
+
+    module = SimpleNamespace(BatchNormalization=BatchNormalization)
+    monkeypatch.setattr(prelude, "_REC", SimpleNamespace(profile={"batchnorm_momentum": 0.9}))
+    prelude._patch_batchnorm(module)
+    prelude._patch_batchnorm(module)  # a second import does not wrap it twice
+    assert BatchNormalization().momentum == 0.9
+    assert BatchNormalization(-1).momentum == 0.9
+    assert BatchNormalization(momentum=0.95).momentum == 0.95
+    assert BatchNormalization(-1, 0.8).momentum == 0.8
+    assert inspect.signature(BatchNormalization.__init__).parameters["momentum"].default == 0.9
+
+    class Untouched:
+        def __init__(self, momentum: float = 0.99) -> None:
+            self.momentum = momentum
+
+    monkeypatch.setattr(prelude, "_REC", SimpleNamespace(profile={"batchnorm_momentum": None}))
+    prelude._patch_batchnorm(SimpleNamespace(BatchNormalization=Untouched))
+    assert Untouched().momentum == 0.99  # the full profile changes nothing
+
+
+def test_prelude_smoke_caps_a_model_with_a_pretrained_base_to_fewer_samples() -> None:
+    smoke = get_profile("smoke")
+    x, y = np.zeros((2000, 4, 4, 3), dtype=np.float32), np.arange(2000)
+    args: dict[str, object] = {"x": x, "y": y, "epochs": 5}
+    caps = prelude._apply_fit_caps(args, smoke.model_dump(), pretrained=True)
+    assert len(args["x"]) == smoke.pretrained_train_samples == 512  # type: ignore[arg-type]
+    assert any("train samples 2000 -> 512" in c for c in caps)

@@ -9,12 +9,15 @@ that bypasses ``load_data`` still finds the archive without a download.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import pickle
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -154,11 +157,25 @@ def ensure_synthetic(
     )
     if _complete(folder):
         return spec
-    (x_train, y_train), (x_test, y_test) = synthetic_cifar(n_train, n_test, seed)
-    _write_arrays(
-        folder, {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}, spec
-    )
+    # parallel runs on a fresh machine all ask for it: one generates, the others wait
+    with _store_lock(home / "data" / f".{identity}.lock"):
+        if not _complete(folder):
+            (x_train, y_train), (x_test, y_test) = synthetic_cifar(n_train, n_test, seed)
+            arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+            _write_arrays(folder, arrays, spec)
     return spec
+
+
+@contextlib.contextmanager
+def _store_lock(path: Path) -> Iterator[None]:
+    """One process at a time prepares a dataset in the store (an exclusive file lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _complete(folder: Path) -> bool:
@@ -214,9 +231,14 @@ def seed_cifar10_archive(
             path=str(archive),
             sha256=digest,
         )
-    existing = find_cifar10(home)
-    if existing is not None and existing.identity == digest:
-        return existing
+    with _store_lock(home / "data" / ".cifar10.lock"):
+        existing = find_cifar10(home)
+        if existing is not None and existing.identity == digest:
+            return existing
+        return _seed_cifar10(archive, home, digest)
+
+
+def _seed_cifar10(archive: Path, home: Path, digest: str) -> DataSpec:
     folder = home / "data" / "cifar10"
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".cifar10-", dir=folder.parent))

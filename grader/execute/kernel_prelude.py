@@ -565,6 +565,11 @@ def _input_shape(model: Any) -> Any:
         return None
 
 
+def _uses_application(rec: _Recorder, model: Any) -> bool:
+    """Whether the model contains a Keras application (a pretrained base)."""
+    return any(_app_for(rec, layer) for layer in _walk_layers(model) if hasattr(layer, "layers"))
+
+
 def _architecture(rec: _Recorder, model: Any) -> dict[str, Any]:
     layers = _walk_layers(model)
     ids = {id(layer) for layer in layers}
@@ -773,6 +778,37 @@ def _patch_model_class(module: Any, flavour: str) -> None:
     cls._grader_patched = True
 
 
+def _patch_batchnorm(module: Any) -> None:
+    """Smoke runs: BatchNormalization layers whose code leaves the momentum at its default
+    get the profile's (a few dozen steps cannot warm up 0.99's moving averages).
+
+    The default value itself is changed, not the constructor: Keras reads the
+    constructor's signature, and a value the code passes is kept.
+    """
+    rec = _REC
+    momentum = rec.profile.get("batchnorm_momentum") if rec is not None else None
+    cls = getattr(module, "BatchNormalization", None)
+    if momentum is None or cls is None or getattr(cls, "_grader_momentum", None) is not None:
+        return
+    init = cls.__init__
+    params = list(inspect.signature(init).parameters.values())
+    positional = [
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    defaults = list(init.__defaults__ or ())
+    first = len(positional) - len(defaults)
+    if "momentum" in positional and positional.index("momentum") >= first:
+        defaults[positional.index("momentum") - first] = float(momentum)
+        init.__defaults__ = tuple(defaults)
+    elif "momentum" in (init.__kwdefaults__ or {}):
+        init.__kwdefaults__["momentum"] = float(momentum)
+    else:
+        return
+    cls._grader_momentum = float(momentum)
+
+
 def _bind(original: Any, self: Any, args: Any, kwargs: Any) -> Any:
     try:
         sig = inspect.signature(original)
@@ -856,7 +892,10 @@ def _cap_dataset(
         caps.append(f"{name} dataset .take({cap})")
 
 
-def _apply_fit_caps(args: dict[str, Any], profile: dict[str, Any]) -> list[str]:
+def _apply_fit_caps(
+    args: dict[str, Any], profile: dict[str, Any], pretrained: bool = False
+) -> list[str]:
+    """The profile's caps on one fit; a model with a pretrained base may get fewer samples."""
     caps: list[str] = []
     max_epochs = profile.get("max_epochs")
     if max_epochs:
@@ -867,6 +906,8 @@ def _apply_fit_caps(args: dict[str, Any], profile: dict[str, Any]) -> list[str]:
             caps.append(f"epochs {epochs - initial} -> {max_epochs}")
     steps = profile.get("max_steps")
     n_train = profile.get("train_samples")
+    if pretrained and profile.get("pretrained_train_samples"):
+        n_train = profile.get("pretrained_train_samples")
     x = args.get("x")
     kind = _data_kind(x)
     if kind == "array" and n_train:
@@ -934,7 +975,8 @@ def _begin_fit(rec: _Recorder, model: Any, bound: Any, flavour: str) -> dict[str
     if rec.app_refs and record["train"].get("kind") == "array":
         record["_sample"] = _safe(_input_sample, x)
     if rec.profile.get("name") == "smoke":
-        record["caps"] = _apply_fit_caps(args, rec.profile)
+        pretrained = bool(rec.app_refs) and bool(_safe(_uses_application, rec, model))
+        record["caps"] = _apply_fit_caps(args, rec.profile, pretrained)
     record["epochs"] = _plain(args.get("epochs", 1))
     base = _callback_base(flavour)
     if base is not None:
@@ -1857,6 +1899,10 @@ def _hooks() -> tuple[dict[str, list[Any]], list[tuple[str, Any]]]:
         "keras.utils.data_utils": [_patch_file_utils],
         "keras.src.utils.data_utils": [_patch_file_utils],
         "tf_keras.src.utils.data_utils": [_patch_file_utils],
+        "keras.src.layers.normalization.batch_normalization": [_patch_batchnorm],
+        "keras.layers.normalization.batch_normalization": [_patch_batchnorm],
+        "keras.src.layers.normalization.batch_normalization_v1": [_patch_batchnorm],
+        "tf_keras.src.layers.normalization.batch_normalization": [_patch_batchnorm],
         "keras": [_on_keras],
         "tf_keras": [_on_keras],
         "tensorflow": [_on_tensorflow],

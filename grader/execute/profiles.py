@@ -24,6 +24,11 @@ class Profile(BaseModel):
     description: str
     max_epochs: int | None = Field(default=None, description="epochs per fit call")
     train_samples: int | None = Field(default=None, description="array samples reaching fit")
+    pretrained_train_samples: int | None = Field(
+        default=None,
+        description="array samples reaching fit for a model with a pretrained base (the costly "
+        "ones); default: train_samples",
+    )
     val_samples: int | None = Field(default=None, description="array samples in validation_data")
     eval_samples: int | None = Field(default=None, description="array samples reaching evaluate")
     predict_samples: int | None = Field(
@@ -32,6 +37,11 @@ class Profile(BaseModel):
     )
     max_steps: int | None = Field(
         default=None, description="batches per epoch for datasets/generators"
+    )
+    batchnorm_momentum: float | None = Field(
+        default=None,
+        description="momentum of BatchNormalization layers whose code leaves it at its default: "
+        "a run of a few dozen steps cannot warm up the default 0.99's moving averages",
     )
     weights_fallback: bool = Field(
         default=False, description="missing pretrained weights -> random initialisation (recorded)"
@@ -46,13 +56,17 @@ PROFILES: dict[str, Profile] = {
     "full": Profile(name="full", description="the notebook as written"),
     "smoke": Profile(
         name="smoke",
-        description="2 epochs, a few hundred samples per fit: does everything run and get found?",
-        max_epochs=2,
-        train_samples=512,
+        description="3 epochs of at most 1024 samples per fit (512 with a pretrained base), "
+        "BatchNormalization momentum 0.9 where the code leaves the default: does everything "
+        "run, get found, and learn?",
+        max_epochs=3,
+        train_samples=1024,
+        pretrained_train_samples=512,
         val_samples=256,
         eval_samples=1000,
         predict_samples=2000,
-        max_steps=16,
+        max_steps=32,
+        batchnorm_momentum=0.9,
         weights_fallback=True,
         synthetic_fallback=True,
     ),

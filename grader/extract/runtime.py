@@ -671,8 +671,10 @@ def _runtime_findings(
             _finding(
                 code="smoke-profile",
                 severity=Severity.info,
-                message="smoke run: epochs and samples were capped, so its accuracies only show "
-                "that the notebook runs and what it reports, not how well the models learn",
+                message="smoke run: epochs and samples were capped (and BatchNormalization "
+                "momentum lowered where the code leaves the default), so its accuracies show that "
+                "the notebook runs, what it reports and that its models start to learn, not how "
+                "well they learn",
             )
         )
     if context.data_kind == "synthetic" and any(e.served for e in capture.of_type(DataLoadEvent)):

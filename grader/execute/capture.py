@@ -79,13 +79,18 @@ class NestedModel(_Rec):
     layers: int | None = None
 
 
-class AppUse(_Rec):
+class _Application(_Rec):
+    """A Keras application (pretrained base) the notebook built, and its weights."""
+
     application: str
     model_name: str | None = None
     weights: str | None = None
     weights_loaded: bool | None = None
     fallback: str | None = None
     weights_file: str | None = None
+
+
+class AppUse(_Application):
     params: int | None = None
     params_trainable: int | None = None
 
@@ -314,14 +319,8 @@ class FigureEvent(_Event):
     figure: FigureInfo
 
 
-class ApplicationEvent(_Event):
+class ApplicationEvent(_Event, _Application):
     type: Literal["application"]
-    application: str
-    model_name: str | None = None
-    weights: str | None = None
-    weights_loaded: bool | None = None
-    fallback: str | None = None
-    weights_file: str | None = None
     error: str | None = None
 
 

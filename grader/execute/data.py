@@ -162,7 +162,8 @@ def ensure_synthetic(
         if not _complete(folder):
             (x_train, y_train), (x_test, y_test) = synthetic_cifar(n_train, n_test, seed)
             arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-            _write_arrays(folder, arrays, spec)
+            with _staged(folder) as tmp:
+                _save_arrays(tmp, arrays, spec)
     return spec
 
 
@@ -184,22 +185,27 @@ def _complete(folder: Path) -> bool:
     )
 
 
-def _write_arrays(folder: Path, arrays: dict[str, np.ndarray], spec: DataSpec) -> None:
-    """Write the arrays into a temporary sibling and rename it into place (atomic)."""
-    import numpy as np
-
+@contextlib.contextmanager
+def _staged(folder: Path) -> Iterator[Path]:
+    """A temporary sibling of ``folder`` that replaces it when the block ends well (atomic)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        for name, arr in arrays.items():
-            np.save(tmp / f"{name}.npy", arr)
-        (tmp / "dataset.json").write_text(spec.model_dump_json(indent=2), encoding="utf-8")
+        yield tmp
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _save_arrays(folder: Path, arrays: dict[str, np.ndarray], spec: DataSpec) -> None:
+    import numpy as np
+
+    for name, arr in arrays.items():
+        np.save(folder / f"{name}.npy", arr)
+    (folder / "dataset.json").write_text(spec.model_dump_json(indent=2), encoding="utf-8")
 
 
 # --------------------------------------------------------------------- CIFAR-10
@@ -240,13 +246,10 @@ def seed_cifar10_archive(
 
 def _seed_cifar10(archive: Path, home: Path, digest: str) -> DataSpec:
     folder = home / "data" / "cifar10"
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".cifar10-", dir=folder.parent))
-    try:
+    with _staged(folder) as tmp:
         stored = tmp / CIFAR10_ARCHIVE_NAME
         shutil.copyfile(archive, stored)
-        extracted = _extract_cifar(stored, tmp)
-        arrays = _read_cifar_batches(extracted)
+        arrays = _read_cifar_batches(_extract_cifar(stored, tmp))
         spec = DataSpec(
             kind="cifar10",
             identity=digest,
@@ -256,17 +259,7 @@ def _seed_cifar10(archive: Path, home: Path, digest: str) -> DataSpec:
             archive=str(folder / CIFAR10_ARCHIVE_NAME),
             extracted=str(folder / "cifar-10-batches-py"),
         )
-        import numpy as np
-
-        for name, arr in arrays.items():
-            np.save(tmp / f"{name}.npy", arr)
-        (tmp / "dataset.json").write_text(spec.model_dump_json(indent=2), encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        _save_arrays(tmp, arrays, spec)
     return spec
 
 

@@ -25,6 +25,8 @@ __all__ = [
     "Method",
     "ModelKind",
     "ModelRun",
+    "MissingAccuracy",
+    "MissingCode",
     "NotebookInfo",
     "Provenance",
     "Severity",
@@ -95,6 +97,29 @@ class Confusion(_Model):
     provenance: Provenance
 
 
+class MissingCode(StrEnum):
+    """Why no test accuracy was taken for a model (stable codes; the sentence says what to add)."""
+
+    no_outputs = "no-outputs"  # the notebook was saved without outputs
+    cell_not_run = "cell-not-run"  # the cell that evaluates it never ran
+    evaluation_error = "evaluation-error"  # the evaluating cell stopped with an error
+    bar_only = "bar-only"  # only the running average on an evaluate progress bar / log line
+    not_printed = "not-printed"  # evaluated on the test set, but no accuracy is shown
+    ambiguous = "ambiguous"  # accuracies are shown, but not which one is this model's
+    validation_is_test = "validation-is-test"  # only per-epoch val_accuracy, validated on test
+    validation_only = "validation-only"  # only per-epoch val_accuracy on a validation split
+    training_only = "training-only"  # only training accuracy is shown
+    not_evaluated = "not-evaluated"  # never evaluated on the test set
+
+
+class MissingAccuracy(_Model):
+    """Why a model has no test accuracy, in words a student can act on."""
+
+    code: MissingCode
+    reason: str = Field(description="what the notebook shows instead, and what to add")
+    cell: int | None = Field(None, description="the cell the reason points at, when one does")
+
+
 class ModelRun(_Model):
     """One training stage that produced a result.
 
@@ -130,7 +155,12 @@ class ModelRun(_Model):
     params_total: int | None = None
     params_trainable: int | None = None
     test_accuracy: float | None = Field(None, description="fraction in [0, 1]")
-    test_accuracy_provenance: Provenance | None = None
+    test_accuracy_provenance: Provenance | None = Field(
+        None, description="where the test accuracy was read: the cell and the text"
+    )
+    test_accuracy_missing: MissingAccuracy | None = Field(
+        None, description="why no test accuracy was taken (only when test_accuracy is null)"
+    )
     test_loss: float | None = None
     curves_shown: bool = False
     curves_provenance: Provenance | None = None

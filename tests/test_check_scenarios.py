@@ -34,6 +34,25 @@ def test_models_kinds_and_accuracies(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_model_says_where_its_accuracy_was_read_or_why_there_is_none(name: str) -> None:
+    ev, exp = _evidence(name)
+    for m in ev.models:
+        if m.test_accuracy is not None:
+            assert m.test_accuracy_missing is None
+            prov = m.test_accuracy_provenance
+            assert prov is not None and prov.cell is not None and prov.detail, m
+        elif ev.hygiene.has_outputs:
+            assert m.test_accuracy_missing is not None, m
+            assert m.test_accuracy_missing.reason
+    if exp.missing is not None:
+        got = [
+            m.test_accuracy_missing.code.value if m.test_accuracy_missing else None
+            for m in ev.models
+        ]
+        assert got == exp.missing
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_notebook_flags_and_findings(name: str) -> None:
     ev, exp = _evidence(name)
     assert ev.has_curves == exp.has_curves
@@ -42,6 +61,8 @@ def test_notebook_flags_and_findings(name: str) -> None:
     codes = {f.code for f in ev.findings}
     for code in exp.findings:
         assert code in codes, codes
+    for code in exp.absent_findings:
+        assert code not in codes, codes
 
 
 def test_complete_notebook_earns_full_points_without_hw4() -> None:
@@ -97,3 +118,20 @@ def test_pasted_assignment_questions_are_not_a_summary() -> None:
     )
     info = NotebookInfo(path="x.ipynb", sha256="0" * 64, nbformat="4.5", cells=len(nb.cells))
     assert not extract_evidence(nb, info).has_written_summary
+
+
+def test_terminal_summary_says_where_each_accuracy_was_read_or_why_none() -> None:
+    from rich.console import Console
+
+    from grader.grade.result import CheckReport
+    from grader.report.terminal import print_report
+
+    ev, _ = _evidence("bagging_loop_and_an_ensemble")
+    report = CheckReport(**ev.model_dump(), grade=load_rubric().grade(ev))
+    console = Console(width=160, record=True)
+    print_report(console, report)
+    text = console.export_text()
+    assert "0.5312 from cell 3: 'Ensemble test accuracy: 0.5312'" in text
+    assert "none: only training accuracy (cell 1)" in text
+    test_acc = next(c for c in report.grade.criteria if c.id == "test_accuracy")
+    assert "only training accuracy (cell 1)" in test_acc.reason

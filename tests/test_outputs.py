@@ -1397,3 +1397,76 @@ def test_orders_follow_the_output() -> None:
         (2, 0.72),
     ]
     assert facts.cell == 7
+
+
+# ------------------------------------------------ shapes from real notebooks (issue 13)
+
+
+class TestShapesFromRealNotebooks:
+    def test_per_class_lines_are_a_series_and_the_overall_line_is_not(self) -> None:
+        facts = read(
+            stream(
+                "Test Accuracy of airplane: 73% (735/1000)\nTest Accuracy of automobile: 78% (784/1000)\n"
+                "Test Accuracy of  bird: 51% (517/1000)\n\nTest Accuracy (Overall): 67% (2036/3000)\n"
+            )
+        )
+        assert [(c.value, c.series) for c in facts.accuracy_candidates] == [
+            (0.73, True),
+            (0.78, True),
+            (0.51, True),
+            (0.67, False),
+        ]
+
+    def test_accuracy_words_after_the_value(self) -> None:
+        facts = read(stream("MobileNetV2 : 86.17% Validation Accuracy\n"))
+        (cand,) = facts.accuracy_candidates
+        assert cand.value == pytest.approx(0.8617)
+        assert cand.label == "MobileNetV2 Validation Accuracy" and cand.mentions_val
+
+    def test_a_validation_dict_shown_as_the_result_is_a_candidate_that_says_validation(
+        self,
+    ) -> None:
+        facts = read(result("{'val_loss': 0.9666368365287781, 'val_acc': 0.761523425579071}"))
+        (cand,) = facts.accuracy_candidates
+        assert (cand.method, cand.mentions_val, cand.shown) == ("evaluate_result", True, True)
+        assert cand.value == pytest.approx(0.7615, abs=1e-4)
+
+    def test_a_dict_of_training_and_validation_metrics_is_not(self) -> None:
+        facts = read(result("{'train_loss': 0.5, 'val_loss': 0.96, 'val_acc': 0.76}"))
+        assert not facts.accuracy_candidates
+
+    def test_a_sentence_after_an_aligned_table_is_not_a_row(self) -> None:
+        facts = read(
+            stream(
+                "Classe     Précision (%)\nplane        47.37   \ncar          51.40   \n"
+                "bird         46.74   \nPrécision du réseau sur les 1000 images de test : 43.90 %\n"
+            )
+        )
+        prints = [c for c in facts.accuracy_candidates if c.method == "print"]
+        assert [(c.value, c.mentions_test) for c in prints] == [(0.439, True)]
+        assert len(facts.table_rows) == 3
+
+    def test_a_record_series_names_its_validation_accuracy(self) -> None:
+        facts = read(
+            stream("train_acc     0.766771\nval_acc       0.729331\nName: 9, dtype: float64\n")
+        )
+        # the training row says nothing of held-out data: no candidate
+        assert [(c.label, c.value, c.mentions_val) for c in facts.accuracy_candidates] == [
+            ("val_acc", 0.729331, True),
+        ]
+
+    def test_where_an_error_stopped_the_cell(self) -> None:
+        err = {
+            "output_type": "error",
+            "ename": "RuntimeError",
+            "evalue": "boom",
+            "traceback": ["---", "RuntimeError   Traceback", "File <timed exec>:42\n"],
+        }
+        facts = read(err)
+        assert facts.error_line == 43 and not facts.printed
+        assert read(stream("x\n"), err).printed
+
+    def test_displayed_values_are_marked_shown(self) -> None:
+        facts = read(result("(0.0, 1.0)"))
+        assert [c.shown for c in facts.accuracy_candidates] == [True]
+        assert not read(stream("[0.65, 0.77]\n")).accuracy_candidates[0].shown

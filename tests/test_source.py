@@ -1063,3 +1063,128 @@ def test_printed_shapes_are_listed_by_split() -> None:
         """
     )
     assert facts.printed_shapes == ["train", "val", "test", "test", None]
+
+
+# ------------------------------------------------ shapes from real notebooks (issue 13)
+
+
+def test_a_validation_loader_built_from_the_test_split_is_the_test_set() -> None:
+    facts = read_all(
+        """
+        valid_dataset = torchvision.datasets.CIFAR10(root='./data', train=False)
+        valid_loader = torch.utils.data.DataLoader(valid_dataset, batch_size=64)
+        x_val, y_val = x_test / 255.0, y_test
+        x_half = x_test[:500]
+        """,
+        """
+        model.fit(x, y, epochs=2, validation_data=(x_val, y_val))
+        model.fit(x, y, epochs=2, validation_data=(x_half, y_test[:500]))
+        loss, acc = model.evaluate(valid_loader)
+        """,
+    )[1]
+    assert [f.validation for f in facts.fits] == ["test", "test"]
+    (ev,) = facts.evaluates
+    assert (ev.on, ev.named_val) == ("test", True)
+
+
+def test_a_part_of_the_test_set_is_not_the_test_set() -> None:
+    facts = read_all(
+        "x_val, y_val = x_test[:5000], y_test[:5000]\n",
+        "model.fit(x, y, epochs=2, validation_data=(x_val, y_val))\n",
+    )[1]
+    assert facts.fits[0].validation == "val"
+
+
+def test_a_training_loop_through_a_notebook_function_and_a_library_validation() -> None:
+    facts = read_all(
+        """
+        valid_loader = DataLoader(CIFAR10(root='.', train=False))
+        def train_step(model, batch, crit, optimizer):
+            loss = crit(model(batch[0]), batch[1])
+            loss.backward()
+            optimizer.step()
+        """,
+        """
+        for ep in range(10):
+            for inputs, targets in train_loader:
+                train_step(model, (inputs, targets), crit, optimizer)
+            ans.validate(model, crit, valid_loader, stats)
+        """,
+    )[1]
+    (fit,) = facts.fits
+    assert (fit.model_var, fit.validation) == ("model", "test")
+
+
+def test_a_loop_over_a_few_names_is_read_once_per_name() -> None:
+    facts = read_all(
+        """
+        def build(name):
+            if name == 'VGG16':
+                base = VGG16(weights='imagenet', include_top=False)
+            else:
+                base = ResNet50(weights='imagenet', include_top=False)
+            base.trainable = False
+            return keras.Sequential([base, layers.Dense(10)])
+        """,
+        """
+        for model_name in ['VGG16', 'ResNet50']:
+            model = build(model_name)
+            model.fit(x, y, epochs=2)
+        """,
+    )[1]
+    assert [(d.iteration, d.base) for d in facts.model_defs if d.var == "model"] == [
+        ("'VGG16'", "VGG16"),
+        ("'ResNet50'", "ResNet50"),
+    ]
+    assert [f.iteration for f in facts.fits] == ["'VGG16'", "'ResNet50'"]
+
+
+def test_features_a_pretrained_base_extracts_mark_the_fit_on_them() -> None:
+    facts = read_all(
+        "conv_base = VGG16(weights='imagenet', include_top=False)\n",
+        """
+        feats = conv_base.predict(x_train)
+        head = keras.Sequential([layers.Dense(256), layers.Dense(1)])
+        head.fit(feats, y_train, epochs=3)
+        """,
+    )[1]
+    assert facts.fits[0].features_of == "VGG16"
+    assert not facts.evaluates
+
+
+def test_an_optimizer_over_the_head_only() -> None:
+    facts = read("optimizer = torch.optim.Adam(model.fc.parameters(), lr=1e-3)\n")
+    assert facts.compiles[0].head_only
+    facts = read("optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)\n")
+    assert not facts.compiles[0].head_only
+
+
+def test_torchvision_without_weights_builds_random_weights() -> None:
+    assert model(read("m = models.resnet34()\n"), "m").weights == "none"
+    assert model(read("m = models.resnet34(True)\n"), "m").weights == "imagenet"
+
+
+def test_numbers_typed_into_a_print_and_the_names_it_prints() -> None:
+    facts = read(
+        """
+        print(f'it was 61% now its: {acc} %')
+        print(fp, fn, tp, acc)
+        ax.set_ylim(0, 1)
+        """
+    )
+    assert facts.typed_accuracies == [0.61]
+    assert facts.print_args == [["fp", "fn", "tp", "acc"]]
+    assert facts.ends_with_plot
+
+
+def test_a_function_of_the_students_own_module_trains() -> None:
+    facts = read_all(
+        "import ans\nconvnet = Convnet()\n",
+        """
+        for ep in range(3):
+            ans.train_pytorch(convnet, crit, train_loader, optimizer, stats)
+            ans.validate_pytorch(convnet, crit, test_loader, stats)
+        """,
+    )[1]
+    (fit,) = facts.fits
+    assert (fit.model_var, fit.validation, fit.repeats) == ("convnet", "test", True)

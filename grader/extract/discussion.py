@@ -278,14 +278,35 @@ def heading_text(md: str) -> list[str]:
     return [ln.lstrip("#").strip() for ln in md.splitlines() if ln.lstrip().startswith("#")]
 
 
+# Words of instructions that address the reader (an assignment, a tutorial, a lecture), not a
+# student's discussion of their own results; matched on accent-folded lower-case words.
+_READER = re.compile(
+    r"\b(?:you|your|yours|you'll|you've|you're|let's|lets|let us|we will|we'll|this tutorial"
+    r"|this notebook|this exercise|this assignment|muzete|mate|vase|vasi|zkuste|implementujte"
+    r"|natrenujte|pouzijte|vytvorte|pridejte|sledujte|opakujte|doplnte|spustte|vyzkousejte"
+    r"|upravte|nastavte|zvolte)\b"
+)
+_IMPERATIVE_START = re.compile(
+    r"^(?:try|check|test|use|implement|train|plot|add|remove|run|note|make|look|consider"
+    r"|experiment|modify|change|define|create|build|load|visualize|visualise|feel free|see)\b"
+)
+
+
+def _instruction(sentence: str) -> bool:
+    """A sentence that tells the reader what to do or what they will see."""
+    folded = _fold(sentence)
+    return _READER.search(folded) is not None or _IMPERATIVE_START.match(folded) is not None
+
+
 def _prose(md: str) -> list[str]:
-    """Statements of a markdown cell: headings, questions and list bullets of questions dropped."""
+    """Statements of a markdown cell: headings, questions, instructions to the reader and list
+    bullets of questions dropped."""
     out = []
     for raw in _SENTENCE.split(_clean(md)):
         s = raw.strip().lstrip("-*>0123456789.) ").strip()
         if not s or s.startswith("#") or s.endswith("?") or s.endswith(":"):
             continue
-        if len(_words(s)) < 3:
+        if len(_words(s)) < 3 or _instruction(s):
             continue
         out.append(s)
     return out
@@ -307,14 +328,23 @@ def _language(text: str) -> str:
     return "en"
 
 
-def read_discussion(cells: list[MarkdownCell], first_result_cell: int | None) -> Discussion:
+_RESULT = re.compile(r"\d+(?:[.,]\d+)?\s?%|\b0[.,]\d{2,4}\b")
+
+
+def read_discussion(
+    cells: list[MarkdownCell], first_result_cell: int | None, last_training_cell: int | None = None
+) -> Discussion:
     """Find the written discussion of results.
 
     Prose counts when it comes after the first cell that shows a result (or
-    under a summary/conclusion heading anywhere) and talks about models.
-    Copied assignment text (questions) is ignored.
+    under a summary/conclusion heading anywhere), talks about models and
+    compares them or states a result (an accuracy it quotes). Copied
+    assignment text (questions, instructions to the reader) is ignored. A
+    discussion of the results is written once they are all there: some of it
+    stands after the last training, or under a summary heading.
     """
     chosen: list[tuple[int, list[str]]] = []
+    concluding = False
     under_summary = False
     for mc in cells:
         heads = [_fold(h) for h in heading_text(mc.text)]
@@ -327,9 +357,15 @@ def read_discussion(cells: list[MarkdownCell], first_result_cell: int | None) ->
         after_results = first_result_cell is not None and mc.cell > first_result_cell
         about_models = _has_any(folded, _MODEL_WORDS)
         comparing = _has_any(folded, _COMPARE_WORDS) or _has_any(folded, _GENERALISATION_WORDS)
-        if (after_results or under_summary) and about_models and comparing:
+        states_result = _has_any(folded, _ACC_WORDS) and _RESULT.search(folded) is not None
+        if (after_results or under_summary) and about_models and (comparing or states_result):
             chosen.append((mc.cell, prose))
-    if not chosen:
+            concluding = (
+                concluding
+                or under_summary
+                or (last_training_cell is None or mc.cell > last_training_cell)
+            )
+    if not chosen or not concluding:
         return Discussion()
     text = " ".join(s for _, prose in chosen for s in prose)
     folded = _fold(text)

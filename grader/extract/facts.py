@@ -72,6 +72,9 @@ class AccuracyCandidate:
     mentions_val: bool  # the label says validation (then it is not a test accuracy)
     mentions_train: bool  # the label says training (never a test accuracy)
     confidence: float  # 0..1
+    shown: bool = False  # the cell's displayed value (execute_result), not a printed line
+    # one of 3+ lines that repeat a label with one word changed: per class (or per model)
+    series: bool = False
 
 
 @dataclass
@@ -116,6 +119,8 @@ class OutputFacts:
     images: int = 0  # image/png, image/jpeg, image/svg+xml outputs
     errors: list[tuple[str, str]] = field(default_factory=list)  # (ename, evalue)
     has_evaluate_bar: bool = False  # a Keras evaluate progress bar was seen
+    printed: bool = False  # something on stdout or a displayed value (not only errors, stderr)
+    error_line: int | None = None  # the cell's line an error output's traceback stops at
 
 
 # ---------------------------------------------------------------------- source
@@ -140,6 +145,9 @@ class ModelDef:
     ensemble: bool  # averages / concatenates the outputs of several models
     framework: Literal["keras", "pytorch"]
     line: int  # line within the cell (1-based)
+    iteration: str | None = (
+        None  # built in the iteration for this value (its repr) of an unrolled loop
+    )
 
 
 @dataclass
@@ -157,6 +165,12 @@ class FitCall:
     in_loop: bool  # inside a for-loop
     loop_models: list[str]  # model names iterated by that loop, when readable
     line: int
+    iteration: str | None = None  # in the iteration for this value (its repr) of an unrolled loop
+    # in a loop that counts (``for i in range(5)``) and builds the model it trains anew
+    repeats: bool = False
+    features_of: str | None = None  # trained on features a pretrained base extracted
+    frozen: bool | None = None  # the call itself says the base is frozen (True) or trained
+    seq: int = 0  # reading order among the cell's training and setup facts
 
 
 @dataclass
@@ -167,10 +181,12 @@ class EvaluateCall:
     kind: Literal["evaluate", "predict", "accuracy_score", "torch_eval"]
     model_var: str | None
     result_var: str | None  # name(s) the result is bound to, comma-joined
-    on: Literal["test", "val", "train", "unknown"]  # which data, judged by variable names
+    on: Literal["test", "val", "train", "unknown"]  # which data: its names, or its origin
     in_loop: bool
     loop_models: list[str]
     line: int
+    named_val: bool = False  # on the test set, through data named "validation"
+    iteration: str | None = None  # in the iteration for this value (its repr) of an unrolled loop
 
 
 @dataclass
@@ -179,6 +195,8 @@ class CompileCall:
     optimizer: str | None  # Adam, SGD, RMSprop, ...
     learning_rate: float | None
     line: int
+    head_only: bool = False  # a PyTorch optimizer given only the new head's parameters
+    seq: int = 0  # reading order among the cell's training and setup facts
 
 
 @dataclass
@@ -189,6 +207,7 @@ class TrainableChange:
     value: bool
     partial: bool  # only some layers (slice, loop with condition)
     line: int
+    seq: int = 0  # reading order among the cell's training and setup facts
 
 
 @dataclass
@@ -237,3 +256,9 @@ class SourceFacts:
     loops: list[LoopSpan] = field(default_factory=list)  # every for-loop, breadth first
     listed_names: dict[str, list[str]] = field(default_factory=dict)  # `ms = [a, b]`: ms -> a, b
     shown_names: list[str] = field(default_factory=list)  # printed / displayed, then the last value
+    # ``print(a, b, ...)`` of plain names only: the names, in order (one printed token each)
+    print_args: list[list[str]] = field(default_factory=list)
+    # the cell ends with a plotting call (``ax.set_ylim(0, 1)``): its shown value is no result
+    ends_with_plot: bool = False
+    # accuracies typed into the text a print shows (``f"it was 61% now {acc}%"``): no results
+    typed_accuracies: list[float] = field(default_factory=list)

@@ -529,6 +529,8 @@ def merge_evidence(
             if not run.stage_change:
                 run.stage_change = list(f.stage.changes)
 
+    for m in models:  # an accuracy the run measured answers "why none"
+        m.test_accuracy_missing = None if m.test_accuracy is not None else m.test_accuracy_missing
     base.models = models
     base.source = "merged" if static is not None else "runtime"
     if capture.fits and base.framework == Framework.unknown:

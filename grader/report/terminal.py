@@ -88,7 +88,10 @@ def print_report(console: Console, report: CheckReport) -> None:
         pts = f"{c.points}/{c.max_points}" if c.kind == "points" else ""
         crit.add_row(c.title, Text(label, style=style), pts, why)
 
-    parts: list[object] = [flags, models, crit]
+    parts: list[object] = [flags, models]
+    if report.models:
+        parts.append(_accuracy_sources(report))
+    parts.append(crit)
     if report.findings:
         ft = Table(title="Findings", title_justify="left", show_header=False, expand=True)
         ft.add_column("sev", no_wrap=True)
@@ -111,6 +114,37 @@ def print_report(console: Console, report: CheckReport) -> None:
     for note in g.notes:
         parts.append(Text("• " + note, style="dim"))
     console.print(Panel(Group(*parts), title=f"[bold]{report.notebook.path}", border_style="blue"))  # type: ignore[arg-type]
+
+
+def _shorten(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _accuracy_sources(report: CheckReport) -> Table:
+    """For each model: the cell and text its test accuracy was read from, or why there is none."""
+    table = Table(
+        title="Test accuracy: where it was read, or why none was",
+        title_justify="left",
+        show_header=False,
+        expand=True,
+    )
+    table.add_column("id", no_wrap=True)
+    table.add_column("source")
+    for m in report.models:
+        prov = m.test_accuracy_provenance
+        if m.test_accuracy is not None:
+            where = f"cell {prov.cell}" if prov is not None and prov.cell is not None else "?"
+            text = Text(f"{m.test_accuracy:.4f} from {where}")
+            if prov is not None and prov.detail:
+                text.append(f": {_shorten(prov.detail)!r}", style="dim")
+        elif m.test_accuracy_missing is not None:
+            text = Text("none: ", style="red")
+            text.append(m.test_accuracy_missing.reason)
+        else:
+            text = Text("none", style="red")
+        table.add_row(m.id, text)
+    return table
 
 
 def print_refused(console: Console, path: str, message: str) -> None:

@@ -10,7 +10,10 @@ notebook keeps in their head:
 * :mod:`.state` - which model each name holds, the model runs found so far;
 * :mod:`.training` - which model each fit trains, in which setup and stage;
 * :mod:`.classify` - the kind of each model, and what headings claim;
-* :mod:`.accuracy` - which printed number is which model's test accuracy;
+* :mod:`.accuracy` - which printed number is which model's test accuracy
+  (:mod:`.matching` pairs labels with models; :mod:`.validation` reads the
+  "validation" numbers of models validated on the test set);
+* :mod:`.missing` - why a model has no test accuracy;
 * :mod:`.shown` - which models a cell's curves and confusion matrices show;
 * :mod:`.notebook` - data facts, framework, names and findings of the whole notebook.
 """
@@ -22,12 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.evidence import DataFacts, Evidence, Hygiene, Method, NotebookInfo
-from grader.extract.assemble import accuracy, notebook, shown, training
+from grader.extract.assemble import accuracy, missing, notebook, shown, training, validation
 from grader.extract.assemble.state import CodeCell, State, prov
 from grader.extract.discussion import MarkdownCell, heading_text, read_discussion
 from grader.extract.facts import AccuracyCandidate, SourceFacts
 from grader.extract.outputs import read_outputs
-from grader.extract.source import read_sources
+from grader.extract.source import read_sources, uncommented
 
 __all__ = ["assemble"]
 
@@ -35,9 +38,7 @@ __all__ = ["assemble"]
 def assemble(nb: Any, info: NotebookInfo) -> Evidence:
     """Build the evidence of a normalised (nbformat 4) notebook."""
     cells = list(nb.get("cells", []))
-    code_cells = [
-        (i, c.get("source", "") or "") for i, c in enumerate(cells) if c.get("cell_type") == "code"
-    ]
+    code_cells = [(i, _code_of(c)) for i, c in enumerate(cells) if c.get("cell_type") == "code"]
     sources = dict(
         zip((i for i, _ in code_cells), read_sources(code_cells, strict=True), strict=True)
     )
@@ -54,6 +55,20 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
         elif ctype == "code":
             walk.code_cell(idx, cell, sources[idx])
     return walk.evidence(info)
+
+
+def _code_of(cell: Any) -> str:
+    """A code cell's source; a commented-out cell that still shows outputs: the code it ran."""
+    source = cell.get("source", "") or ""
+    if not isinstance(source, str) or "#" not in source:
+        return source
+    outputs = cell.get("outputs") or []
+    if any(
+        isinstance(o, dict) and o.get("output_type") in ("stream", "execute_result")
+        for o in outputs
+    ):
+        return uncommented(source) or source
+    return source
 
 
 @dataclass
@@ -105,19 +120,33 @@ class _Walk:
             notebook.printed_sizes(self.data, facts.printed_shapes, out.text)
         training.record_defs(state, facts)
         if not ran:
+            evaluates = [training.with_loop_models(state, facts, e) for e in facts.evaluates]
+            accuracy.note_not_run(state, idx, evaluates)
             return
         for s in out.summaries:
             owner = training.summary_owner(facts)
             if owner:
                 state.summaries[owner] = (s.total, s.trainable)
-        training.record_setup(state, facts)
 
         # the statements of this cell, then those of the user functions it calls, in line order
         fits = sorted(facts.fits, key=lambda x: (x.line, x.order))
         evaluates = sorted(facts.evaluates, key=lambda x: (x.line, x.order))
-        fits = [training.with_loop_models(state, facts, f) for f in fits]
-        evaluates = [training.with_loop_models(state, facts, e) for e in evaluates]
-        trained_here = training.train(state, idx, fits, out.training_logs)
+        fits = [
+            training.with_iteration(state, training.with_loop_models(state, facts, f)) for f in fits
+        ]
+        evaluates = [
+            training.with_iteration(state, training.with_loop_models(state, facts, e))
+            for e in evaluates
+        ]
+        if out.errors and not (out.training_logs or out.printed or out.images):
+            # the cell stopped with an error before its training showed anything
+            fits = [f for f in fits if out.error_line is not None and f.line < out.error_line]
+        rebuilt = frozenset(d.var for d in facts.model_defs if not d.is_builder)
+        trained_here = training.train(
+            state, idx, fits, out.training_logs, rebuilt, training.setup_facts(facts)
+        )
+        for e in trained_here:
+            e.interrupted = bool(out.errors)
         if trained_here and self.first_result is None:
             self.first_result = idx
         code = CodeCell(idx, facts, out, evaluates, trained_here)
@@ -145,13 +174,16 @@ class _Walk:
                     0.6,
                     "last per-epoch test accuracy of the training log",
                 )
+        validation.last_epoch_on_test(state.entries)
+        missing.explain(state.entries, self.has_outputs)
         for e in state.entries:
             if e.var in state.summaries:
                 e.run.params_total, e.run.params_trainable = state.summaries[e.var]
         framework = notebook.framework_of(self.framework_votes)
         models = [e.run for e in state.entries]
         notebook.name_entries(state.entries)
-        discussion = read_discussion(self.markdown, self.first_result)
+        last_training = max((c for m in models for c in m.fit_cells), default=None)
+        discussion = read_discussion(self.markdown, self.first_result, last_training)
         findings = state.findings
         findings.extend(notebook.hygiene_findings(hygiene, framework, self.has_outputs))
         findings.extend(notebook.number_findings(self.markdown, discussion.cells, models))

@@ -86,6 +86,11 @@ class Entry:
     history_vars: set[str] = field(default_factory=set)
     log_epochs: list[int] = field(default_factory=list)
     acc_priority: int = -1  # how trustworthy the test accuracy given so far is
+    validated_on_test: bool = False  # a fit validates it on the test set (by name or origin)
+    last_fit_logged: bool = False  # its latest training call showed a training log
+    interrupted: bool = False  # a cell that trains it ended with an error
+    # what the cells that evaluate it on held-out data showed: (cell, what), see .missing
+    evaluations: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -106,6 +111,9 @@ class State:
     list_members: dict[str, list[str]] = field(default_factory=dict)  # name -> names listed
     unfrozen_before: dict[str, bool] = field(default_factory=dict)
     result_vars: dict[str, Entry] = field(default_factory=dict)  # evaluate results -> model
+    head_only: set[str] = field(default_factory=set)  # optimised through their head only
+    # the model the latest cell evaluated on the test set, when nothing happened since
+    last_test_eval: Entry | None = None
 
 
 @dataclass

@@ -15,9 +15,25 @@ from typing import TypeVar
 from grader.evidence import Finding, Framework, Method, ModelKind, ModelRun, Severity
 from grader.extract.assemble.classify import CLAIMED_KIND, approach, claim, kind_of
 from grader.extract.assemble.state import Entry, Features, ModelVar, Setup, State, prov, resolve
-from grader.extract.facts import EvaluateCall, FitCall, SourceFacts, TrainingLog
+from grader.extract.facts import (
+    CompileCall,
+    EvaluateCall,
+    FitCall,
+    SourceFacts,
+    TrainableChange,
+    TrainingLog,
+)
 
-__all__ = ["record_defs", "record_setup", "summary_owner", "train", "with_loop_models"]
+__all__ = [
+    "ensemble_entry",
+    "iteration_var",
+    "record_defs",
+    "record_setup",
+    "summary_owner",
+    "train",
+    "with_iteration",
+    "with_loop_models",
+]
 
 
 def summary_owner(sf: SourceFacts) -> str | None:
@@ -48,30 +64,73 @@ def record_defs(state: State, facts: SourceFacts) -> None:
         feats = Features.of(d)
         if d.builder:
             feats.merge(_builder_features(state, d.builder))
+        var = iteration_var(d.var, d.iteration)
         # a name bound again to a new model starts a new model
-        state.aliases.pop(d.var, None)
+        state.aliases.pop(var, None)
         state.generation += 1
-        state.vars[d.var] = ModelVar(feats, state.generation)
+        state.vars[var] = ModelVar(feats, state.generation)
 
 
-def record_setup(state: State, facts: SourceFacts) -> None:
-    """Layers frozen or unfrozen and models compiled by a cell that ran."""
-    for tc in facts.trainable_changes:
-        tgt = resolve(state, tc.target) or tc.target or "?"
+def iteration_var(var: str, iteration: str | None) -> str:
+    """The name of the model an unrolled loop built in one iteration: ``model['VGG16']``."""
+    return var if iteration is None else f"{var}[{iteration}]"
+
+
+def with_iteration(state: State, call: _Looped) -> _Looped:
+    """A fit or evaluation of an unrolled loop: the model of its iteration, when it built one."""
+    if call.iteration is None or call.model_var is None:
+        return call
+    var = iteration_var(resolve(state, call.model_var) or call.model_var, call.iteration)
+    return replace(call, model_var=var) if var in state.vars else call
+
+
+def setup_facts(facts: SourceFacts) -> list[TrainableChange | CompileCall]:
+    """Layers frozen or unfrozen and models compiled by a cell, in the order they are read."""
+    found: list[TrainableChange | CompileCall] = [*facts.trainable_changes, *facts.compiles]
+    return sorted(found, key=lambda f: f.seq)
+
+
+def record_setup(state: State, changes: list[TrainableChange | CompileCall]) -> None:
+    """Apply setup changes of a cell that ran (:func:`setup_facts`), in order."""
+    for change in changes:
+        if isinstance(change, TrainableChange):
+            _apply_trainable(state, change)
+        else:
+            _apply_compile(state, change)
+
+
+def _apply_trainable(state: State, tc: TrainableChange) -> None:
+    tgt = resolve(state, tc.target) or tc.target or "?"
+    state.tick += 1
+    if tc.value is True:
+        state.unfrozen_before[tgt] = True
+    state.trainable[tgt] = tc
+    state.trainable_order[tgt] = state.tick
+
+
+def _apply_compile(state: State, cc: CompileCall) -> None:
+    mv = resolve(state, cc.model_var) or cc.model_var or "?"
+    n, _ = state.compiles.get(mv, (0, None))
+    state.compiles[mv] = (n + 1, cc.learning_rate)
+    if cc.head_only or mv in state.head_only:
+        # an optimizer over the head's parameters only: the pretrained body stays as it
+        # is; one over all of them afterwards trains the body too
         state.tick += 1
-        if tc.value is True:
-            state.unfrozen_before[tgt] = True
-        state.trainable[tgt] = tc
-        state.trainable_order[tgt] = state.tick
-    for cc in facts.compiles:
-        mv = resolve(state, cc.model_var) or cc.model_var or "?"
-        n, _ = state.compiles.get(mv, (0, None))
-        state.compiles[mv] = (n + 1, cc.learning_rate)
+        state.trainable[mv] = TrainableChange(
+            target=mv, value=not cc.head_only, partial=False, line=cc.line
+        )
+        state.trainable_order[mv] = state.tick
+        if cc.head_only:
+            state.head_only.add(mv)
+        else:
+            state.head_only.discard(mv)
 
 
 def _setup_for(state: State, var: str, feats: Features, fit: FitCall) -> Setup:
     frozen = "n/a"
-    if feats.base or feats.base_var:
+    if fit.frozen is not None:
+        frozen = "frozen" if fit.frozen else "trainable"
+    elif feats.base or feats.base_var:
         keys = [k for k in (feats.base_var, var) if k and k in state.trainable]
         if keys:
             latest = max(keys, key=lambda k: state.trainable_order.get(k, 0))
@@ -95,14 +154,16 @@ def _setup_for(state: State, var: str, feats: Features, fit: FitCall) -> Setup:
     return Setup(frozen, lr, n, fit.augmentation, tuple(sorted(fit.callbacks)))
 
 
-def _changes(old: Setup, new: Setup) -> list[str]:
+def _changes(old: Setup, new: Setup, framework: str = "keras") -> list[str]:
     out = []
     if old.frozen != new.frozen:
         out.append(f"layers {'unfrozen' if new.frozen in ('trainable', 'partial') else 'frozen'}")
     if new.compiles != old.compiles:
         if new.lr is not None and new.lr != old.lr:
             out.append(f"recompiled with learning rate {new.lr:g}")
-        else:
+        elif framework != "pytorch":
+            # a PyTorch loop needs an optimizer object each time it runs: one made
+            # again with the same learning rate changes nothing of the setup
             out.append("recompiled")
     if new.augmentation and not old.augmentation:
         out.append("data augmentation added")
@@ -137,8 +198,22 @@ def with_loop_models(state: State, facts: SourceFacts, call: _Looped) -> _Looped
     return replace(call, loop_models=found) if found else call
 
 
-def train(state: State, idx: int, fits: list[FitCall], logs: list[TrainingLog]) -> list[Entry]:
-    """The training stages of a cell that ran: its fits paired with its logs, in order."""
+def train(
+    state: State,
+    idx: int,
+    fits: list[FitCall],
+    logs: list[TrainingLog],
+    rebuilt_vars: frozenset[str] = frozenset(),
+    setup: list[TrainableChange | CompileCall] | None = None,
+) -> list[Entry]:
+    """The training stages of a cell that ran: its fits paired with its logs, in order.
+
+    ``rebuilt_vars``: the models the cell builds (a loop that builds and trains anew).
+    ``setup``: the cell's freezing and compiling (:func:`setup_facts`), applied in reading
+    order between its fits: ``base.trainable = False; fit; base.trainable = True; fit`` in
+    one cell is a frozen stage, then a fine-tuning one.
+    """
+    pending = list(setup or [])
     # expand loops over known models
     expanded: list[FitCall] = []
     for f in fits:
@@ -148,7 +223,14 @@ def train(state: State, idx: int, fits: list[FitCall], logs: list[TrainingLog]) 
             expanded.append(f)
     pairs: list[tuple[FitCall | None, list[TrainingLog]]] = []
     if expanded:
-        if len(logs) > len(expanded) and len(expanded) == 1 and expanded[0].in_loop:
+        only = expanded[0]
+        if len(logs) > 1 and len(expanded) == 1 and only.in_loop and only.repeats:
+            # ``for i in range(n)``: one configuration trained n times over. A model built
+            # anew each time (bagging, seeds): its last run stands for them; else the
+            # same model trained on (an epoch per iteration): one log
+            rebuilt = only.model_var in rebuilt_vars
+            pairs.append((only, logs[-1:] if rebuilt else logs))
+        elif len(logs) > len(expanded) and len(expanded) == 1 and expanded[0].in_loop:
             for k, log in enumerate(logs):
                 base = expanded[0]
                 name = f"{base.model_var or 'model'} #{k + 1}"
@@ -163,9 +245,13 @@ def train(state: State, idx: int, fits: list[FitCall], logs: list[TrainingLog]) 
         pairs.extend((None, [log]) for log in logs)
     touched: list[Entry] = []
     for fit, its_logs in pairs:
+        now = [c for c in pending if fit is None or c.seq < fit.seq]
+        record_setup(state, now)
+        pending = [c for c in pending if c not in now]
         entry = _stage(state, idx, fit, its_logs)
         if entry not in touched:
             touched.append(entry)
+    record_setup(state, pending)
     return touched
 
 
@@ -186,26 +272,21 @@ def _stage(state: State, idx: int, fit: FitCall | None, logs: list[TrainingLog])
     prev = state.by_var.get(var)
     previously_frozen = prev is not None and prev.setup.frozen == "frozen"
     if prev is not None and prev.generation == known.generation:
-        changed = _changes(prev.setup, setup)
+        changed = _changes(prev.setup, setup, known.features.framework)
         if not changed:
             _extend(prev, idx, fit, logs)
             return prev
     else:
         changed = []
-    kind, reasons = kind_of(known.features, setup.frozen, previously_frozen)
-    if (
-        known.features.framework == "pytorch"
-        and kind == ModelKind.scratch_cnn
-        and not known.features.layers
-    ):
-        reasons = ["PyTorch model; architecture not readable from the code"]
+    kind, reasons, feats = _kind(known.features, setup, previously_frozen, fit)
     run = ModelRun(
         id=f"m{len(state.entries) + 1}",
         name=var,
         kind=kind,
         kind_reasons=reasons,
-        base=known.features.base,
-        weights=known.features.weights,
+        # an architecture trained from random weights has no pretrained base
+        base=feats.base if feats.weights != "none" else None,
+        weights=feats.weights,
         continues=prev.run.id if prev is not None and prev.generation == known.generation else None,
         stage_change=changed,
         framework=Framework.pytorch if known.features.framework == "pytorch" else Framework.keras,
@@ -248,11 +329,53 @@ def _stage(state: State, idx: int, fit: FitCall | None, logs: list[TrainingLog])
     return entry
 
 
+def ensemble_entry(state: State, var: str, line: int) -> Entry | None:
+    """An ensemble the notebook evaluates (the predictions of trained models averaged): a model
+    of kind ``other`` that no fit trains."""
+    known = state.vars.get(var)
+    if known is None or not known.features.ensemble or not state.entries:
+        return None
+    run = ModelRun(
+        id=f"m{len(state.entries) + 1}",
+        name=var,
+        kind=ModelKind.other,
+        kind_reasons=["an ensemble: the predictions of several trained models combined"],
+        framework=state.entries[-1].run.framework,
+        provenance=prov(None, Method.source, 0.6, f"{var}: predictions combined (line {line})"),
+    )
+    setup = Setup("n/a", None, 0, False, ())
+    entry = Entry(run=run, var=var, generation=known.generation, setup=setup)
+    state.entries.append(entry)
+    state.by_var[var] = entry
+    return entry
+
+
+def _kind(
+    feats: Features, setup: Setup, previously_frozen: bool, fit: FitCall | None
+) -> tuple[ModelKind, list[str], Features]:
+    """The kind of a model trained in this setup, and the features it was judged by."""
+    if fit is not None and fit.features_of and not feats.base:
+        # a new head trained on what a pretrained base extracted: the base stays frozen
+        with_base = replace(feats, base=fit.features_of, weights=feats.weights or "imagenet")
+        return (
+            ModelKind.transfer_frozen,
+            [f"a new head trained on features the pretrained {fit.features_of} extracted"],
+            with_base,
+        )
+    kind, reasons = kind_of(feats, setup.frozen, previously_frozen)
+    if feats.framework == "pytorch" and kind == ModelKind.scratch_cnn and not feats.layers:
+        reasons = ["PyTorch model; architecture not readable from the code"]
+    return kind, reasons, feats
+
+
 def _extend(entry: Entry, idx: int, fit: FitCall | None, logs: list[TrainingLog]) -> None:
     run = entry.run
     if idx not in run.fit_cells:
         run.fit_cells.append(idx)
+    entry.last_fit_logged = bool(logs)
     if fit is not None:
+        if fit.validation == "test":
+            entry.validated_on_test = True
         if fit.history_var:
             entry.history_vars.add(fit.history_var)
         if fit.epochs is not None:

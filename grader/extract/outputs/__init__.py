@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from grader.extract.facts import OutputFacts
+from grader.extract.facts import AccuracyCandidate, OutputFacts
 from grader.extract.outputs import (
     matrices,
     prints,
@@ -53,6 +53,50 @@ PARSERS: tuple[tuple[str, Callable[[Cell], None]], ...] = (
 """Parsers in the order they run; earlier ones claim lines so later ones skip them."""
 
 
+def _mark_shown(c: Cell) -> None:
+    """Candidates read from the cell's displayed value (an execute_result)."""
+    results = [(seg.start, seg.end) for seg in c.segments if seg.result]
+    if not results:
+        return
+    for (line, _col), cand in c.candidates:
+        if any(start <= line < end for start, end in results):
+            cand.shown = True
+
+
+def _template(label: str) -> tuple[list[str], int] | None:
+    words = label.lower().split()
+    return (words, len(words)) if len(words) >= 2 else None
+
+
+def _same_but_one(a: list[str], b: list[str]) -> bool:
+    """Two labels that differ in exactly one word: "acc of cat" / "acc of dog"."""
+    if len(a) != len(b):
+        return False
+    return sum(1 for x, y in zip(a, b, strict=True) if x != y) == 1
+
+
+def _mark_series(cands: list[AccuracyCandidate]) -> None:
+    """Printed lines that repeat one label with one word changed (per class, per model)."""
+    run: list[AccuracyCandidate] = []
+
+    def close() -> None:
+        if len(run) >= 3:
+            for cand in run:
+                cand.series = True
+
+    previous: list[str] | None = None
+    for cand in cands:
+        shape = _template(cand.label) if cand.method == "print" else None
+        words = shape[0] if shape is not None else None
+        if words is not None and previous is not None and _same_but_one(previous, words):
+            run.append(cand)
+        else:
+            close()
+            run = [cand] if words is not None else []
+        previous = words
+    close()
+
+
 def _ordered(items: list[tuple[tuple[int, int], Any]]) -> list[Any]:
     out = []
     for order, (_pos, item) in enumerate(sorted(items, key=lambda pair: pair[0])):
@@ -80,7 +124,9 @@ def read_outputs(cell: int, outputs: list[dict[str, Any]]) -> OutputFacts:
             _log.debug("cell %s: output parser %s failed", cell, name, exc_info=True)
     facts = c.facts
     try:
+        _mark_shown(c)
         facts.accuracy_candidates = _ordered(c.candidates)
+        _mark_series(facts.accuracy_candidates)
         facts.table_rows = _ordered(c.rows)
         facts.matrices = _ordered(c.matrices)
         facts.summaries = _ordered(c.summaries)

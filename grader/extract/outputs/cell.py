@@ -105,6 +105,25 @@ class Cell:
         )
 
 
+_FRAME_LINE = re.compile(
+    r"^(?:Cell In\[\d*\], line (\d+)|File <timed exec>:(\d+)|-+> ?(\d+) )", re.MULTILINE
+)
+
+
+def _error_line(traceback: Any) -> int | None:
+    """The line of the cell a traceback's first frame points at (IPython's formats)."""
+    if not isinstance(traceback, list):
+        return None
+    for frame in traceback[1:4]:
+        if not isinstance(frame, str):
+            continue
+        found = _FRAME_LINE.search(strip_ansi(frame))
+        if found:
+            number = next(g for g in found.groups() if g)
+            return int(number) + (1 if found.group(2) else 0)  # %%time counts from its line
+    return None
+
+
 def build_cell(cell: int, outputs: list[Any]) -> Cell:
     facts = OutputFacts(cell=cell, text="")
     segments: list[Segment] = []
@@ -149,6 +168,8 @@ def build_cell(cell: int, outputs: list[Any]) -> Cell:
             evalue = strip_ansi(str(out.get("evalue") or "")).strip()
             if ename or evalue:
                 facts.errors.append((ename, evalue))
+                if facts.error_line is None:
+                    facts.error_line = _error_line(out.get("traceback"))
                 segments.append(Segment("error", False, f"{ename}: {evalue}"))
     flush()
 
@@ -167,4 +188,5 @@ def build_cell(cell: int, outputs: list[Any]) -> Cell:
             lines.append("")  # gives the table a position
         seg.end = len(lines)
     facts.text = "\n".join(seg.text.rstrip("\n") for seg in segments if seg.text.strip())
+    facts.printed = any(seg.kind in ("stdout", "plain") and seg.text.strip() for seg in segments)
     return Cell(facts, segments, lines)

@@ -50,6 +50,7 @@ class _Value:
     percent: bool
     label: str  # text since the previous metric value
     local: str  # text since the previous value of any kind
+    end: int = 0  # where the number (and its % sign) ends
 
 
 def _decimal_comma(text: str) -> bool:
@@ -99,7 +100,7 @@ def _line_values(line: str) -> list[_Value]:
             label = f"{head} {label}"  # "CNN: loss=0.65, acc=0.77" -> "CNN acc"
         local = clean_label(line[since_value:start])
         percent = percent or (since_metric == 0 and "%" in label)
-        out.append(_Value(start, value, percent, label, local))
+        out.append(_Value(start, value, percent, label, local, end))
         since_value = end
         if _METRICISH.search(before):
             since_metric = end
@@ -154,12 +155,22 @@ def _heading(line: str, i: int) -> _Heading | None:
     return _Heading(text, mentions(text), i)
 
 
+def _trailing_label(line: str, values: list[_Value], k: int) -> str:
+    """The words after the k-th value up to the next one: ``86.17% Validation Accuracy``."""
+    stop = values[k + 1].start if k + 1 < len(values) else len(line)
+    return clean_label(line[values[k].end : stop])
+
+
 def _emit_line_accuracies(c: Cell, i: int, line: str) -> None:
     """Candidates from a line naming accuracy next to its value(s)."""
-    for v in _line_values(line):
+    values = _line_values(line)
+    for k, v in enumerate(values):
         label = v.label
         if not names_accuracy(label):
-            continue
+            trail = _trailing_label(line, values, k)
+            if not (names_accuracy(trail) and len(values) == 1):
+                continue
+            label = f"{label} {trail}".strip()
         fraction = _fraction(v.value, v.percent)
         if fraction is None:
             continue

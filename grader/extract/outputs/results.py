@@ -131,7 +131,10 @@ def _emit_dict(c: Cell, pos: Position, data: dict[Any, Any], label: str, line: s
     if numeric and len(numeric) == len(data):
         kinds = {k: _metric_key_kind(k) for k in numeric}
         accuracy_keys = [k for k, kind in kinds.items() if kind == "accuracy"]
-        if any(mentions(k)[1] or mentions(k)[2] for k in numeric):
+        split_keys = [k for k in numeric if mentions(k)[1] or mentions(k)[2]]
+        if split_keys:
+            if len(split_keys) == len(numeric) and not any(mentions(k)[2] for k in numeric):
+                _emit_val_dict(c, pos, numeric, label, line)
             return True  # last-epoch training metrics (val_*), not an evaluate result
         if accuracy_keys:
             method: CandidateMethod = (
@@ -183,6 +186,24 @@ def _emit_dict(c: Cell, pos: Position, data: dict[Any, Any], label: str, line: s
                     )
         return found
     return False
+
+
+def _emit_val_dict(c: Cell, pos: Position, numeric: dict[str, Any], label: str, line: str) -> None:
+    """``{'val_loss': 0.79, 'val_acc': 0.77}``: what a validation function returns.
+
+    Whether it measured the validation or the test set is for the assembly to
+    say (the data the call was given); the candidate says "validation".
+    """
+    accuracy_keys = [k for k in numeric if names_accuracy(k)]
+    if len(accuracy_keys) != 1:
+        return
+    value = parse_fraction(repr(numeric[accuracy_keys[0]]))
+    if value is None:
+        return
+    test = mentions(label)[0]
+    c.add_candidate(
+        pos, value, "evaluate_result", label or accuracy_keys[0], line, 0.3, (test, True, False)
+    )
 
 
 def parse_results(c: Cell) -> None:

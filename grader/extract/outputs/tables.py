@@ -27,6 +27,7 @@ class _Table:
     pos: Position
     index_name: str = ""
     series: bool = False
+    lines: list[int] | None = None  # the lines the table holds, when not its whole block
 
 
 class _HTMLTables(HTMLParser):
@@ -177,16 +178,22 @@ def _aligned_table(block: list[tuple[int, str]], allow_numeric_header: bool) -> 
                 names = names[1:]
                 first_start = names[0][0]
     rows: list[tuple[str, list[str], str]] = []
-    for _i, line in body:
+    used = [i for i, _line in lines[: len(lines) - len(body)]]
+    for i, line in body:
         cells = [""] * len(names)
         index_parts: list[str] = []
+        sentence = False
         for m in SPANS.finditer(line):
             p_start, p_end, piece = m.start(), m.end(), m.group()
-            best, overlap = -1, 0
+            best, overlap, spanned = -1, 0, 0
             for k, (h_start, h_end, _n) in enumerate(names):
                 shared = min(p_end, h_end) - max(p_start, h_start)
+                spanned += shared > 0
                 if shared > overlap:
                     best, overlap = k, shared
+            if spanned >= 2 and rows:
+                sentence = True  # a line of prose across the columns: the table ended
+                break
             if best < 0:
                 if p_end <= first_start:
                     index_parts.append(piece)
@@ -195,10 +202,13 @@ def _aligned_table(block: list[tuple[int, str]], allow_numeric_header: bool) -> 
             if cells[best]:
                 return None
             cells[best] = piece
+        if sentence:
+            break
         rows.append((" ".join(index_parts), cells, line.strip()))
+        used.append(i)
     if not rows:
         return None
-    return _Table([n for _s, _e, n in names], rows, (lines[0][0], 0), index_name)
+    return _Table([n for _s, _e, n in names], rows, (lines[0][0], 0), index_name, lines=used)
 
 
 def _series_table(block: list[tuple[int, str]]) -> _Table | None:
@@ -359,7 +369,14 @@ def _emit_table(c: Cell, table: _Table) -> bool:
             conf = confidence if not (row_flags[1] or row_flags[2]) else 0.1
             name = f"{label} ({names[k]})" if len(chosen) > 1 else label
             c.add_candidate(pos, value, "table", name, source, conf, merged)
-        if not chosen and names_accuracy(label) and not table.series:
+        if not chosen and names_accuracy(label) and table.series:
+            # one record printed as a series: ``val_acc    0.7293`` under its metric name
+            test, val, train = row_flags
+            conf = 0.1 if (val or train) and not test else 0.7 if test else 0.45
+            value = parse_fraction(cells[0]) if cells else None
+            if value is not None and len(table.rows) <= 12 and (test or val):
+                c.add_candidate(pos, value, "table", label, source, conf, row_flags)
+        elif not chosen and names_accuracy(label):
             # transposed comparison: one row per metric, one column per model
             test, val, train = row_flags
             conf = 0.1 if (val or train) and not test else 0.7 if test else 0.45
@@ -391,4 +408,7 @@ def parse_tables(c: Cell) -> None:
         for block in _text_blocks(c, seg):
             text_table = _text_table(block, from_result=seg.kind == "plain")
             if text_table is not None and _emit_table(c, text_table):
-                c.consumed.update(i for i, _line in block)
+                if text_table.lines is not None and len(text_table.lines) < len(block):
+                    c.consumed.update(text_table.lines)
+                else:
+                    c.consumed.update(i for i, _line in block)

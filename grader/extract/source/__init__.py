@@ -30,6 +30,8 @@ The package:
   :mod:`.binding`, :mod:`.combining`, :mod:`.functions`, :mod:`.calls` -
   the interpreter;
 * :mod:`.recognisers` - what library and method calls mean, registered by name;
+* :mod:`.origin` - names that hold the whole test set whatever they are called;
+* :mod:`.unrolling` - loops over a few constants that train, read once per value;
 * :mod:`.vocabulary` - the words and patterns recognised;
 * :mod:`.outline` - loops, lists and shown names, for the assembly.
 
@@ -59,11 +61,11 @@ from collections.abc import Iterable
 from grader.extract.facts import SourceFacts
 from grader.extract.kinds import canonical_base
 from grader.extract.source.outline import read_outline
-from grader.extract.source.parsing import ParsedCell, parse_cell, strip_magics
+from grader.extract.source.parsing import ParsedCell, parse_cell, strip_magics, uncommented
 from grader.extract.source.reader import Reader
 from grader.extract.source.scope import Notebook
 
-__all__ = ["canonical_base", "read_source", "read_sources", "strip_magics"]
+__all__ = ["canonical_base", "read_source", "read_sources", "strip_magics", "uncommented"]
 
 
 def _read_facts(nb: Notebook, cell: int, text: str) -> tuple[ParsedCell | None, SourceFacts]:

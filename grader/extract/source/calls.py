@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from grader.extract.source import functions
 from grader.extract.source.combining import combine
-from grader.extract.source.recognisers import DISPATCH, guesses
+from grader.extract.source.recognisers import DISPATCH, guesses, plots
 from grader.extract.source.recognisers.registry import FunctionCall, MethodCall
 from grader.extract.source.values import Value, merge
 from grader.extract.source.vocabulary import AVERAGING, COMBINE_LAYERS, RE_MODELISH
@@ -43,6 +43,8 @@ def e_call(r: Reader, node: ast.Call) -> Value:
     r.targets = saved_targets
     kw_values = {k.arg or f"**{i}": r.ev(k.value) for i, k in enumerate(node.keywords)}
     args_merged = merge([*arg_values, *kw_values.values()])
+    if r.frame.torch_fit is not None and r.frame.pending is not None:
+        _note_loop_data(r, node)
 
     if isinstance(func, ast.Name):
         name = r.frame.subst.get(func.id, func.id)
@@ -90,6 +92,8 @@ def e_call(r: Reader, node: ast.Call) -> Value:
             node, func, func.attr, receiver, arg_values, kw_values, args_merged, _keywords(node)
         )
         found = DISPATCH.method_call(r, method)
+        if found is None:
+            plots.history_method(r, method)
         return found if found is not None else _method_default(method)
 
     # A layer applied to a tensor: Conv2D(...)(x), or any other call result called.
@@ -97,6 +101,17 @@ def e_call(r: Reader, node: ast.Call) -> Value:
     if callee_value.layer is not None:
         return _apply_layer(r, callee_value, node, arg_values)
     return merge([callee_value.flowing(), args_merged])
+
+
+def _note_loop_data(r: Reader, node: ast.Call) -> None:
+    """Held-out data a call inside a hand-written training loop uses: its validation data."""
+    pending = r.frame.pending
+    assert pending is not None
+    for arg in [*node.args, *(k.value for k in node.keywords)]:
+        if isinstance(arg, ast.Name):
+            split = r.split_of_node(arg)
+            if split in ("val", "test"):
+                pending.splits.append(split)
 
 
 def _keywords(node: ast.Call) -> dict[str, ast.expr]:
@@ -129,6 +144,8 @@ def _library_call(r: Reader, call: FunctionCall) -> Value:
         guesses.unknown_function(r, call)
         if guesses.looks_built(r, call.name):
             out = out.with_(is_model=True, built_by=call.name)
+    else:
+        guesses.helper_module_function(r, call)
     if call.name in AVERAGING and len(call.merged.predictions) >= 2:
         r.ensemble_made = True
         out = out.with_(ensemble=True)

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 
 from grader.extract.facts import CompileCall, EvaluateCall, FitCall, TrainableChange
 from grader.extract.source.binding import new_model_def
+from grader.extract.source.recognisers.guesses import model_arg
 from grader.extract.source.scope import MAX_DEPTH, Frame, NotebookFunction
 from grader.extract.source.syntax import constructs_model, is_simple, scan, unparse
 from grader.extract.source.values import EMPTY, Framework, Value, merge
+from grader.extract.source.vocabulary import RE_CONFUSION_FN, RE_EVAL_FN
 
 if TYPE_CHECKING:
     from grader.extract.source.reader import Reader
@@ -278,6 +280,21 @@ def user_call(
     plotted = len(r.hist_plotted)
     result, inner = run_function(r, fn, fn.node, node, arg_values, kw, emit=expand)
     r.targets = targets
+    if (
+        expand
+        and RE_EVAL_FN.search(fn.name)
+        and not any(isinstance(f, (FitCall, EvaluateCall)) for f in inner.emitted)
+    ):
+        # ``evaluate(model, test_loader)`` whose body the reader cannot follow
+        # (a comprehension over the batches): an evaluation all the same
+        model = model_arg(r, node, arg_values)
+        if model is not None:
+            r.evaluate_fact("evaluate", model, r.split_of_node(node), r.named_val(node))
+    if expand and RE_CONFUSION_FN.search(fn.name):
+        # ``plot_confusion_matrix(cm, classes)`` of the notebook's own: it draws the matrix
+        # it is given, however the notebook computed it
+        facts = r.sink()
+        facts.computes_confusion = facts.shows_confusion = True
     mapping = _rename_inline(r, inner, targets)
     r.hist_plotted[plotted:] = [mapping.get(h, h) for h in r.hist_plotted[plotted:]]
     frame.emitted.extend(inner.emitted)

@@ -17,7 +17,7 @@ import textwrap
 import warnings
 from dataclasses import dataclass
 
-__all__ = ["ParsedCell", "parse_cell", "strip_magics"]
+__all__ = ["ParsedCell", "parse_cell", "strip_magics", "uncommented"]
 
 _CELL_MAGICS_PYTHON = frozenset(
     {"time", "timeit", "capture", "prun", "debug", "memit", "tensorflow_version", "skip", "python"}
@@ -156,3 +156,27 @@ def _recover(text: str) -> ast.Module | None:
         except ValueError:
             return None
     return None
+
+
+def uncommented(source: str) -> str | None:
+    """The code of a cell whose every line is commented out, or None.
+
+    A student comments out a cell after running it; its stored outputs still
+    show what it did, so the assembly reads the code they came from. Prose
+    comments do not parse and are blanked as any syntax error is.
+    """
+    lines = source.replace("\r\n", "\n").split("\n")
+    code = [ln for ln in lines if ln.strip()]
+    if not code or not all(ln.lstrip().startswith("#") for ln in code):
+        return None
+    out = []
+    for ln in lines:
+        stripped = ln.lstrip()
+        if stripped.startswith("#"):
+            body = stripped[1:]
+            out.append(body[1:] if body.startswith(" ") else body)
+        else:
+            out.append(ln)
+    text = "\n".join(out)
+    parsed = parse_cell(strip_magics(text))
+    return text if parsed.tree is not None and parsed.tree.body else None

@@ -17,11 +17,23 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from grader.extract.facts import EvaluateCall, FitCall, SourceFacts, TrainableChange
+from grader.extract.facts import (
+    CompileCall,
+    EvaluateCall,
+    FitCall,
+    SourceFacts,
+    TrainableChange,
+)
 from grader.extract.source.expressions import EXPRESSIONS
 from grader.extract.source.scope import Frame, Notebook, NotebookFunction
 from grader.extract.source.statements import STATEMENTS
-from grader.extract.source.syntax import compare_constants, is_number, unparse
+from grader.extract.source.syntax import (
+    compare_constants,
+    ends_with_plot,
+    is_number,
+    scan,
+    unparse,
+)
 from grader.extract.source.values import (
     EMPTY,
     NO_VALUE,
@@ -44,7 +56,12 @@ class Reader:
         self.nb = nb
         self.facts = SourceFacts(cell=cell, parsed=True)
         # a training step may be written in this cell (else only in functions it calls)
-        self.maybe_train = "backward" in text or "apply_gradients" in text or ".step(" in text
+        self.maybe_train = (
+            "backward" in text
+            or "apply_gradients" in text
+            or ".step(" in text
+            or any(name in text and scan(fn.node).steps for name, fn in nb.funcs.items())
+        )
         self.frame = Frame(env=nb.env, globals_env=None, emit=True)
         self.targets: list[ast.expr] = []  # the targets of the assignment being read
         self.stmt_line = 0
@@ -52,6 +69,7 @@ class Reader:
         self.calls: list[str] = []
         self.last_expr: Value | None = None  # the value of the cell's last expression statement
         self.ensemble_made = False  # the value being assigned averages several models' outputs
+        self.seq = 0  # the last number given to a training or setup fact (see remember)
 
     def run(self, tree: ast.Module) -> SourceFacts:
         """Read the cell's statements and return its facts."""
@@ -59,6 +77,8 @@ class Reader:
         with contextlib.suppress(RecursionError):
             self.stmts(body)
         facts = self.facts
+        if body and isinstance(body[-1], ast.Expr):
+            facts.ends_with_plot = ends_with_plot(body[-1].value)
         if body and isinstance(body[-1], ast.Expr) and self.last_expr is not None:
             last = self.last_expr
             if last.confusion:
@@ -187,9 +207,18 @@ class Reader:
         return ".".join(reversed(parts))
 
     def split_of_node(self, node: ast.AST | None) -> Split:
+        """Which data ``node`` uses: its names' words, or the test set a name was bound to."""
         if node is None:
             return "unknown"
-        return split_of(" ".join(self.names_in(node)))
+        names = self.names_in(node)
+        test_data = self.nb.test_data
+        if test_data and any(n in test_data for n in names):
+            return "test"
+        return split_of(" ".join(names))
+
+    def named_val(self, node: ast.AST | None) -> bool:
+        """Whether ``node``'s names say validation (though the data may be the test set)."""
+        return node is not None and split_of(" ".join(self.names_in(node))) == "val"
 
     def names_in(self, node: ast.AST) -> list[str]:
         """Names, attributes and strings in ``node`` (the first 25 or so)."""
@@ -315,8 +344,12 @@ class Reader:
         return SourceFacts(cell=self.facts.cell, parsed=True)
 
     def remember(self, fact: object) -> None:
-        """Keep a reported fact so that an inlined call can name it after the caller's variables."""
+        """Keep a reported fact so that an inlined call can name it after the caller's variables;
+        training and setup facts are numbered in the order they are read."""
         self.frame.emitted.append(fact)
+        if isinstance(fact, (FitCall, TrainableChange, CompileCall)):
+            self.seq += 1
+            fact.seq = self.seq
 
     def framework_hint(self, framework: Framework | None) -> None:
         if framework is not None:
@@ -355,6 +388,7 @@ class Reader:
     ) -> FitCall:
         """Report a training call (or loop) at the current line."""
         in_loop, loop_models = self.in_loop()
+        loops = self.frame.outer_loops + self.frame.loops
         fact = FitCall(
             order=len(self.facts.fits),
             model_var=model_var,
@@ -367,12 +401,15 @@ class Reader:
             in_loop=in_loop,
             loop_models=loop_models,
             line=self.line(),
+            repeats=bool(loops) and all(loop.counted for loop in loops) and not loop_models,
         )
         self.facts.fits.append(fact)
         self.remember(fact)
         return fact
 
-    def evaluate_fact(self, kind: EvalKind, model_var: str | None, on: Split) -> None:
+    def evaluate_fact(
+        self, kind: EvalKind, model_var: str | None, on: Split, named_val: bool = False
+    ) -> None:
         if not self.frame.emit:
             return
         in_loop, loop_models = self.in_loop()
@@ -385,6 +422,7 @@ class Reader:
             in_loop=in_loop,
             loop_models=loop_models,
             line=self.line(),
+            named_val=named_val and on == "test",
         )
         self.facts.evaluates.append(fact)
         self.remember(fact)

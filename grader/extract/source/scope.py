@@ -47,6 +47,8 @@ class Notebook:
     model_defs: dict[str, ModelDef] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)  # local name -> module or module.name
     serial: int = 0  # the last layer serial handed out (see values.LayerSet)
+    # names bound to the whole test set whatever they are called (see .origin)
+    test_data: set[str] = field(default_factory=set)
     # True: a call of a notebook function reports the facts of its body, named after
     # the caller's variables (read_sources). False: function bodies report their facts
     # where they are defined, named by their parameters (read_source).
@@ -63,6 +65,7 @@ class Loop:
     layer_partial: bool = False  # only some of them (a slice, a nested attribute)
     if_depth: int = 0  # the ``if`` depth at the loop (a deeper ``if`` makes a change partial)
     split: Split = "unknown"  # which data the loop iterates, judged by its name
+    counted: bool = False  # ``for i in range(n)``: the same statements n times over
 
 
 @dataclass
@@ -72,7 +75,7 @@ class PendingLoop:
     train_recv: list[str] = field(default_factory=list)  # ``m`` of ``m.train()`` inside
     model_calls: list[str] = field(default_factory=list)  # ``m`` of ``out = m(x)`` inside
     eval_recv: list[str] = field(default_factory=list)  # ``m`` of ``m.eval()`` inside
-    split_texts: list[str] = field(default_factory=list)  # names of the data inner loops iterate
+    splits: list[Split] = field(default_factory=list)  # the data inner loops and calls use
     augmented: bool = False  # the data it iterates is augmented
 
 

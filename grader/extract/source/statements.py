@@ -14,7 +14,8 @@ import ast
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from grader.extract.source import binding, functions
+from grader.extract.facts import FitCall
+from grader.extract.source import binding, functions, origin, unrolling
 from grader.extract.source.combining import is_skip
 from grader.extract.source.recognisers import data, freezing, pytorch
 from grader.extract.source.scope import Loop, NotebookFunction
@@ -50,6 +51,7 @@ def s_assign(r: Reader, node: ast.Assign | ast.AnnAssign) -> None:
     r.targets = []
     r.note(value)
     data.note_assignment(r, list(targets), value_node)
+    origin.note_origin(r, list(targets), value_node)
     for target in targets:
         binding.bind(r, target, value_node, value)
     r.last_expr = None
@@ -80,8 +82,12 @@ def s_augassign(r: Reader, node: ast.AugAssign) -> None:
 def s_for(r: Reader, node: ast.For | ast.AsyncFor) -> None:
     r.targets = []
     iter_value = r.ev(node.iter)
+    items = unrolling.unrolled_items(r, node, iter_value)
+    if items is not None:
+        unrolling.unroll(r, node, items)
+        return
     members, index = binding.loop_members(r, node.iter)
-    loop = Loop(models=members, split=r.split_of_node(node.iter))
+    loop = Loop(models=members, split=r.split_of_node(node.iter), counted=_counted(node.iter))
     freezing.note_layer_loop(r, node, loop)
     if members:
         member = merge(r.lookup(m) or EMPTY for m in members)
@@ -90,6 +96,25 @@ def s_for(r: Reader, node: ast.For | ast.AsyncFor) -> None:
     else:
         binding.bind_target_plain(r, node.target, iter_value)
     _loop_body(r, node, loop, iter_value)
+
+
+def _counted(node: ast.expr) -> bool:
+    """``range(n)``, ``tqdm(range(n))``, ``enumerate(range(n))``: a loop that only counts."""
+    while isinstance(node, ast.Call) and node.args:
+        func = node.func
+        name = (
+            func.id
+            if isinstance(func, ast.Name)
+            else func.attr
+            if isinstance(func, ast.Attribute)
+            else ""
+        )
+        if name in ("range", "trange"):
+            return True
+        if name not in ("tqdm", "enumerate", "notebook_tqdm"):
+            return False
+        node = node.args[0]
+    return False
 
 
 def s_while(r: Reader, node: ast.While) -> None:
@@ -104,12 +129,35 @@ def _loop_body(
     frame = r.frame
     role = pytorch.enter_loop(r, node, iter_value)
     frame.loops.append(loop)
+    fits_before = len(r.facts.fits)
     try:
         r.stmts(node.body)
         r.stmts(node.orelse)
     finally:
         frame.loops.pop()
     pytorch.leave_loop(r, node, role)
+    if loop.counted and role is not pytorch.LoopRole.TRAINING and len(r.facts.fits) > fits_before:
+        _validation_in_loop(r, node, r.facts.fits[fits_before:])
+
+
+def _validation_in_loop(
+    r: Reader, node: ast.For | ast.AsyncFor | ast.While, fits: list[FitCall]
+) -> None:
+    """``for ep in range(n): train(net, train_loader); validate(net, test_loader)``: in a loop
+    over epochs, the other calls say which data validates the training calls it holds."""
+    pending = [f for f in fits if f.validation == "none"]
+    if not pending:
+        return
+    lines = {f.line for f in fits}
+    splits: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and sub.lineno not in lines:
+            for arg in [*sub.args, *(k.value for k in sub.keywords)]:
+                if isinstance(arg, ast.Name):
+                    splits.add(r.split_of_node(arg))
+    if "test" in splits or "val" in splits:
+        for fit in pending:
+            fit.validation = "test" if "test" in splits else "val"
 
 
 def s_if(r: Reader, node: ast.If) -> None:

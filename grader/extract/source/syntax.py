@@ -207,3 +207,46 @@ def constructs_model(node: ast.AST) -> bool:
             if name in MODEL_CTORS or name in KERAS_APPLICATIONS or name in TORCHVISION_MODELS:
                 return True
     return False
+
+
+_PLOT_CALLS = frozenset(
+    {
+        "plot",
+        "legend",
+        "show",
+        "title",
+        "xlabel",
+        "ylabel",
+        "grid",
+        "tight_layout",
+        "savefig",
+        "axis",
+        "imshow",
+        "heatmap",
+        "suptitle",
+        "figure",
+        "subplots",
+        "xticks",
+        "yticks",
+        "ylim",
+        "xlim",
+    }
+)
+
+
+def ends_with_plot(node: ast.expr) -> bool:
+    """Whether a cell's last expression draws or styles a plot (``ax.set_ylim(0, 1)``).
+
+    Its displayed value (``(0.0, 1.0)``, ``Text(...)``) is then not a result.
+    """
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = (
+        func.attr
+        if isinstance(func, ast.Attribute)
+        else func.id
+        if isinstance(func, ast.Name)
+        else ""
+    )
+    return name in _PLOT_CALLS or name.startswith("set_")

@@ -74,6 +74,7 @@ FLOWING_FIELDS = (
     "confusion",  # a confusion matrix went in
     "framework",  # "keras" / "pytorch" when the value says which
     "split",  # which data split a prediction was made on
+    "features_of",  # a pretrained base whose outputs (extracted features) went in
 )
 
 #: Fields that describe the value itself and do not flow on.
@@ -118,6 +119,7 @@ class Value:
         self.confusion = False
         self.framework: Framework | None = None
         self.split: Split | None = None
+        self.features_of: str | None = None
         self.is_model = False
         self.built_by: str | None = None
         self.is_generator = False
@@ -156,6 +158,7 @@ class Value:
             or self.framework
             or self.split
             or self.weights
+            or self.features_of
         )
 
     def has_own_fields(self) -> bool:
@@ -229,4 +232,6 @@ def merge(values: Iterable[Value]) -> Value:
             out.framework = v.framework or out.framework
         if out.split is None:
             out.split = v.split
+        if out.features_of is None:
+            out.features_of = v.features_of
     return out

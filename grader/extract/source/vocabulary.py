@@ -281,7 +281,7 @@ RE_NOT_MODEL_RECEIVER = re.compile(
 #: A function (defined outside the notebook) that plots training curves.
 RE_PLOT_HISTORY_FN = re.compile(
     r"(plot|show|draw|visuali[sz]e|display|graph|vykresl)\w*"
-    r"(hist|curve|learning|training|metric|loss|acc|progress|result|graf|prubeh)",
+    r"(hist|curve|learning|training|metric|loss|acc|progress|result|graf|prubeh|epoch)",
     re.IGNORECASE,
 )
 #: A function that computes and shows a confusion matrix.
@@ -374,6 +374,23 @@ FACT_NAMES = frozenset(
 )
 
 
+#: Top-level packages that are libraries, not a student's own helper module.
+KNOWN_LIBRARIES: frozenset[str] = frozenset(
+    {
+        "numpy", "matplotlib", "seaborn", "pandas", "sklearn", "scipy", "cv2", "PIL",
+        "skimage", "tqdm", "os", "sys", "time", "math", "random", "json", "pickle",
+        "shutil", "glob", "pathlib", "collections", "itertools", "functools", "datetime",
+        "warnings", "IPython", "ipywidgets", "gc", "optuna", "wandb", "mlflow", "fastai",
+        "albumentations", "imgaug", "h5py", "requests", "zipfile", "tarfile", "urllib",
+        "copy", "re", "logging", "statistics", "csv", "typing", "dataclasses", "google",
+        "kaggle", "kagglehub", "tensorflow_datasets", "datasets", "transformers",
+        "huggingface_hub", "xgboost", "lightgbm", "joblib", "plotly", "visualkeras",
+        "torchviz", "graphviz", "pydot", "rasterio", "imageio", "psutil", "platform",
+        "subprocess", "io", "gzip", "struct", "hashlib", "tabulate", "rich", "cupy",
+        "numba", "jax", "flax", "optax", "sympy", "statsmodels", "nltk", "spacy", "gensim",
+    }
+)  # fmt: skip
+
 #: The framework an imported top-level module belongs to.
 FRAMEWORK_OF_MODULE: dict[str, Framework] = {
     "tensorflow": "keras",
@@ -392,6 +409,7 @@ FRAMEWORK_OF_MODULE: dict[str, Framework] = {
     "torchinfo": "pytorch",
     "lightning": "pytorch",
     "pytorch_lightning": "pytorch",
+    "fastai": "pytorch",
 }
 
 

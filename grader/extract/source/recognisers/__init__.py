@@ -18,6 +18,7 @@ plotting module is a plot unless an earlier recogniser claimed it;
 * :mod:`.freezing` - ``trainable`` and ``requires_grad``
 * :mod:`.plots` - plots, prints, displays
 * :mod:`.pytorch` - hand-written training and evaluation loops, ``from_pretrained``
+* :mod:`.fastai` - fastai learners: ``vision_learner``, ``fine_tune``, ``unfreeze``
 * :mod:`.guesses` - calls of functions the notebook does not define, by their names
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 from grader.extract.source.recognisers import (
     containers,
     data,
+    fastai,
     freezing,
     keras,
     layers,
@@ -46,6 +48,7 @@ MODULES = (
     freezing.recognisers,
     plots.recognisers,
     pytorch.recognisers,
+    fastai.recognisers,
 )
 """The recognisers' modules, in the order a call is offered to them."""
 

@@ -78,6 +78,12 @@ def confusion_display_method(r: Reader, call: MethodCall) -> Value | None:
     return _shown_confusion(r, call.name, call.node, call.merged)
 
 
+@recognisers.method("plot_confusion_matrix")
+def confusion_plot_method(r: Reader, call: MethodCall) -> Value | None:
+    """``interp.plot_confusion_matrix()`` (fastai) draws the matrix of a model's predictions."""
+    return _shown_confusion(r, call.name, call.node, call.merged)
+
+
 @recognisers.function("accuracy_score", "balanced_accuracy_score")
 def accuracy_score(r: Reader, call: FunctionCall) -> Value | None:
     node = call.node

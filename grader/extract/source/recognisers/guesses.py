@@ -18,7 +18,10 @@ from grader.extract.source.recognisers.registry import FunctionCall
 from grader.extract.source.values import Value
 from grader.extract.source.vocabulary import (
     BUILTINS,
+    FRAMEWORK_OF_MODULE,
+    KNOWN_LIBRARIES,
     LIBRARY_FUNCS,
+    MODULE_ROOTS,
     RE_BUILDER_FN,
     RE_CONFUSION_FN,
     RE_EVAL_FN,
@@ -33,7 +36,7 @@ from grader.extract.source.vocabulary import (
 if TYPE_CHECKING:
     from grader.extract.source.reader import Reader
 
-__all__ = ["looks_built", "unknown_function"]
+__all__ = ["helper_module_function", "looks_built", "model_arg", "unknown_function"]
 
 
 def unknown_function(r: Reader, call: FunctionCall) -> None:
@@ -47,8 +50,31 @@ def unknown_function(r: Reader, call: FunctionCall) -> None:
     ):
         return
     r.calls.append(name)
+    _guess(r, call)
+
+
+def helper_module_function(r: Reader, call: FunctionCall) -> None:
+    """A function of the student's own module: ``ans.train_pytorch(net, ...)``,
+    ``from helpers import train_model``; its name says what it does."""
+    root = call.callee.split(".", 1)[0]
+    if (
+        not call.prefix
+        or root in KNOWN_LIBRARIES
+        or root in MODULE_ROOTS
+        or root in FRAMEWORK_OF_MODULE
+    ):
+        return
+    node = call.node
+    given_model = any(v.is_model for v in call.args) or any(
+        isinstance(a, ast.Name) and RE_MODELISH.search(a.id) for a in node.args
+    )
+    if given_model or RE_PLOT_HISTORY_FN.search(call.name) or RE_CONFUSION_FN.search(call.name):
+        _guess(r, call)
+
+
+def _guess(r: Reader, call: FunctionCall) -> None:
     for pattern, guess in _GUESSES:
-        if pattern.search(name) and guess(r, call):
+        if pattern.search(call.name) and guess(r, call):
             return
 
 
@@ -86,12 +112,12 @@ def _trains(r: Reader, call: FunctionCall) -> bool:
     _guessed_fit(r, call)
     if "eval" in name.lower() or "test" in name.lower():
         split = r.split_of_node(node) if "test" in " ".join(r.names_in(node)).lower() else "test"
-        r.evaluate_fact("evaluate", _model_arg(r, node, call.args), split)
+        r.evaluate_fact("evaluate", model_arg(r, node, call.args), split)
     return True
 
 
 def _evaluates(r: Reader, call: FunctionCall) -> bool:
-    r.evaluate_fact("evaluate", _model_arg(r, call.node, call.args), r.split_of_node(call.node))
+    r.evaluate_fact("evaluate", model_arg(r, call.node, call.args), r.split_of_node(call.node))
     return True
 
 
@@ -104,7 +130,7 @@ _GUESSES: tuple[tuple[re.Pattern[str], Callable[[Reader, FunctionCall], bool]], 
 """Name pattern -> what a call of such a function reports (False: guess on)."""
 
 
-def _model_arg(r: Reader, node: ast.Call, args: list[Value]) -> str | None:
+def model_arg(r: Reader, node: ast.Call, args: list[Value]) -> str | None:
     """The argument that is the model: a model value, a ``model=`` keyword, a model-like name."""
     for arg, value in zip(node.args, args, strict=False):
         if value.is_model:
@@ -140,7 +166,7 @@ def _guessed_fit(r: Reader, call: FunctionCall) -> None:
     elif "val" in splits:
         validation = "val"
     r.fit_fact(
-        model_var=_model_arg(r, node, call.args),
+        model_var=model_arg(r, node, call.args),
         history_var=r.targets_text(),
         epochs=epochs,
         validation=validation,

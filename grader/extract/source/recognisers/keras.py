@@ -62,12 +62,36 @@ def optimizer(r: Reader, call: FunctionCall) -> Value | None:
     lr = r.float_const(lr_node)
     if params_owner is not None and r.frame.emit:
         fact = CompileCall(
-            model_var=params_owner, optimizer=call.name, learning_rate=lr, line=r.line()
+            model_var=params_owner,
+            optimizer=call.name,
+            learning_rate=lr,
+            line=r.line(),
+            head_only=_head_only(node),
         )
         r.facts.compiles.append(fact)
         r.remember(fact)
         r.framework_hint("pytorch")
     return Value.of(type_name=call.name, learning_rate=lr)
+
+
+#: Sub-modules that hold the new classification head of a pretrained network.
+_HEADS = frozenset(
+    {"fc", "classifier", "head", "heads", "last_linear", "top", "out", "output", "linear", "dense"}
+)
+
+
+def _head_only(node: ast.Call) -> bool:
+    """``optim.Adam(model.fc.parameters())``: only the head is optimised, the body stays fixed."""
+    owners = [
+        sub.func.value
+        for sub in ast.walk(node)
+        if isinstance(sub, ast.Call)
+        and isinstance(sub.func, ast.Attribute)
+        and sub.func.attr in ("parameters", "named_parameters")
+    ]
+    return bool(owners) and all(
+        isinstance(o, ast.Attribute) and o.attr.lower() in _HEADS for o in owners
+    )
 
 
 def _parameters_owner(r: Reader, node: ast.Call) -> str | None:
@@ -113,7 +137,7 @@ def _fit(r: Reader, call: MethodCall) -> bool:
     callbacks = _callback_names(r, keywords.get("callbacks"))
     kw = call.kwargs
     data = call.args[0] if call.args else (kw.get("x") or kw.get("generator") or EMPTY)
-    r.fit_fact(
+    fit = r.fit_fact(
         model_var=receiver_text,
         history_var=r.targets_text(),
         epochs=r.int_const(epochs_node),
@@ -122,6 +146,7 @@ def _fit(r: Reader, call: MethodCall) -> bool:
         callbacks=callbacks,
         augmentation=data.augmented or receiver.augmented,
     )
+    fit.features_of = data.features_of
     r.framework_hint("keras")
     return True
 
@@ -170,7 +195,10 @@ def evaluate(r: Reader, call: MethodCall) -> Value | None:
     kind: EvalKind = "evaluate" if call.name in EVAL_METHODS else "predict"
     if receiver.is_generator or RE_NOT_MODEL_RECEIVER.search(receiver_text.rsplit(".", 1)[-1]):
         return call.merged
-    r.evaluate_fact(kind, receiver_text, split)
+    if kind == "predict" and receiver.base and not receiver.layers:
+        # ``conv_base.predict(images)``: a bare pretrained base extracts features
+        return call.merged.flowing().with_(features_of=receiver.base)
+    r.evaluate_fact(kind, receiver_text, split, r.named_val(first))
     return Value.of(
         predictions=frozenset(m for m in receiver.models if m != receiver.base_var)
         or frozenset({receiver_text}),

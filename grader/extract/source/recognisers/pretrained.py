@@ -82,7 +82,12 @@ def torchvision_model(r: Reader, call: FunctionCall) -> Value | None:
         or "pretrained" in keywords
         or "weights" in keywords
     ):
-        return base_value(r, TORCHVISION_MODELS[call.name], _weights(r, keywords), "pytorch")
+        weights = _weights(r, keywords)
+        if weights is None and "pretrained" not in keywords and "weights" not in keywords:
+            # torchvision builds random weights unless asked (``resnet18(True)`` in old code)
+            first = r.const(call.node.args[0]) if call.node.args else None
+            weights = "imagenet" if first is True else "none"
+        return base_value(r, TORCHVISION_MODELS[call.name], weights, "pytorch")
     return None
 
 

@@ -23,7 +23,7 @@ from grader.extract.source.recognisers.registry import FunctionCall, MethodCall,
 from grader.extract.source.scope import PendingLoop
 from grader.extract.source.syntax import scan
 from grader.extract.source.values import Value
-from grader.extract.source.vocabulary import PASSTHROUGH, split_of
+from grader.extract.source.vocabulary import PASSTHROUGH
 
 if TYPE_CHECKING:
     from grader.extract.source.reader import Reader
@@ -99,7 +99,7 @@ def enter_loop(
     if frame.torch_fit is not None:
         # a loop inside the training loop: the data it iterates
         assert frame.pending is not None
-        frame.pending.split_texts.append(" ".join(r.names_in(for_loop.iter)))
+        frame.pending.splits.append(r.split_of_node(for_loop.iter))
         frame.pending.augmented |= iter_value.augmented
     elif (
         frame.emit
@@ -164,7 +164,7 @@ def _finish_training(r: Reader) -> None:
         candidates = [frame.train_recv]
     if candidates:
         fit.model_var = candidates[0]
-    splits = {split_of(t) for t in pending.split_texts}
+    splits = set(pending.splits)
     if "test" in splits:
         fit.validation = "test"
     elif "val" in splits:
@@ -187,7 +187,7 @@ def _finish_evaluation(r: Reader, node: ast.For | ast.AsyncFor) -> None:
     split = r.split_of_node(node.iter)
     saved = r.targets
     r.targets = []
-    r.evaluate_fact("torch_eval", candidates[0], split)
+    r.evaluate_fact("torch_eval", candidates[0], split, r.named_val(node.iter))
     r.targets = saved
 
 

@@ -383,13 +383,14 @@ def load_band_sets(folder: Path | None) -> list[BandSet]:
 
 def default_bands_folder() -> Path | None:
     """Where the reference bands are when nobody names them: ``reference/bands`` in the
-    working folder (a course repository), else in the checkout the grader runs from;
-    None when neither exists."""
-    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        folder = root / "reference" / "bands"
-        if folder.is_dir() and any(folder.glob("*.json")):
-            return folder
-    return None
+    working folder (a course repository), else the bands the grader comes with
+    (:mod:`grader.bundled`); None when neither exists."""
+    from grader import bundled
+
+    folder = Path.cwd() / "reference" / "bands"
+    if folder.is_dir() and any(folder.glob("*.json")):
+        return folder
+    return bundled.bands_folder()
 
 
 def resolve_bands(path: Path | None, *, enabled: bool = True) -> Path | None:

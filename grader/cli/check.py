@@ -1,5 +1,9 @@
 """``grader check`` (a student's self-check, a folder for an instructor) and ``grader schema``.
 
+The result is printed as the terminal summary, as Markdown (``--format
+markdown``, e.g. a CI job summary) or as JSON; ``--junit FILE`` also writes it
+as JUnit XML for a CI's test report.
+
 Exit codes of ``grader check``: 0 every notebook meets every requirement of the
 rubric; 1 some requirement is not met (or a file in a folder was refused);
 2 bad input (no such path, a file that is not a notebook, a bad rubric or roster).
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,14 +35,24 @@ from grader.cli.common import (
     SeedOption,
     WeightsOption,
     errors_to_exit,
+    print_error,
 )
-from grader.errors import GraderError
+from grader.errors import GraderError, UsageError
 
 if TYPE_CHECKING:
     from grader.execute.records import Progress
     from grader.pipeline import CheckOutcome
+    from grader.report.markdown import Checked
 
-__all__ = ["check", "register", "schema"]
+__all__ = ["OutputFormat", "check", "register", "schema"]
+
+
+class OutputFormat(StrEnum):
+    """How ``grader check`` prints its result (see :data:`_PRINTERS`)."""
+
+    terminal = "terminal"
+    markdown = "markdown"
+    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -91,6 +106,21 @@ def check(
     ] = SandboxChoice["auto"],
     bands: BandsOption = None,
     no_bands: NoBandsOption = False,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="terminal: the summary for a person; markdown: the same as Markdown (a CI "
+            "job summary, an issue comment); json: the full document (as --json).",
+        ),
+    ] = OutputFormat.terminal,
+    junit: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the result as JUnit XML to this file (a CI test report): one "
+            "test case per requirement and criterion of each notebook."
+        ),
+    ] = None,
 ) -> None:
     """Check notebooks from their stored outputs (about a second each, nothing is executed).
 
@@ -98,7 +128,15 @@ def check(
     confusion matrix and a written summary are there, each rubric criterion with
     the reason, and the points. Exit code 0 when every requirement is met.
     """
-    console = Console(stderr=as_json)
+    if as_json and output_format not in (OutputFormat.terminal, OutputFormat.json):
+        print_error(
+            Console(stderr=True),
+            f"--json and --format {output_format.value} ask for two formats: give one "
+            "(--format json is the same as --json).",
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    fmt = OutputFormat.json if as_json else output_format
+    console = Console(stderr=fmt != OutputFormat.terminal)
     with errors_to_exit(console):
         from grader.check.bands import load_band_sets, resolve_bands
         from grader.grade.rubric import load_rubric
@@ -133,18 +171,39 @@ def check(
         )
         if not outcomes:
             raise GraderError("no notebooks (*.ipynb) found under " + ", ".join(map(str, paths)))
+        if junit is not None:
+            _write_junit(junit, outcomes)
     single = len(outcomes) == 1 and len(paths) == 1 and paths[0].is_file()
-    if as_json:
-        _print_json(outcomes, single)
-    else:
-        _print_summary(console, outcomes, single)
+    _PRINTERS[fmt](console, outcomes, single)
     if single and outcomes[0].error:
         raise typer.Exit(EXIT_BAD_INPUT)
     ok = all(o.report and o.report.grade.requirements_met for o in outcomes)
     raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
 
 
-def _print_json(outcomes: list[CheckOutcome], single: bool) -> None:
+def _checked(outcomes: list[CheckOutcome]) -> list[Checked]:
+    from grader.report.markdown import Checked
+
+    return [Checked(str(o.path), o.report, str(o.error) if o.error else None) for o in outcomes]
+
+
+def _write_junit(path: Path, outcomes: list[CheckOutcome]) -> None:
+    from grader.files import atomic_write_text
+    from grader.report.junit import check_junit
+
+    try:
+        atomic_write_text(path, check_junit(_checked(outcomes)), durable=False)
+    except OSError as exc:
+        raise UsageError(f"--junit {path}: cannot write it ({exc.strerror or exc})") from None
+
+
+def _print_markdown(console: Console, outcomes: list[CheckOutcome], single: bool) -> None:
+    from grader.report.markdown import check_markdown
+
+    sys.stdout.write(check_markdown(_checked(outcomes), totals=not single))
+
+
+def _print_json(console: Console, outcomes: list[CheckOutcome], single: bool) -> None:
     docs = [
         o.report.model_dump(mode="json")
         if o.report
@@ -174,6 +233,14 @@ def _print_summary(console: Console, outcomes: list[CheckOutcome], single: bool)
             sum(1 for o in outcomes if o.report and o.report.grade.requirements_met),
             sum(1 for o in outcomes if o.error),
         )
+
+
+#: each output format and what prints it
+_PRINTERS: dict[OutputFormat, Callable[[Console, list[CheckOutcome], bool], None]] = {
+    OutputFormat.terminal: _print_summary,
+    OutputFormat.markdown: _print_markdown,
+    OutputFormat.json: _print_json,
+}
 
 
 def _run_progress(console: Console) -> Callable[[Progress], None]:

@@ -39,11 +39,18 @@ __all__ = ["default_reference_dir", "register"]
 
 
 def default_reference_dir() -> Path:
-    """``./reference`` when it holds reference notebooks, else the one beside the package."""
+    """``./reference`` when it holds reference notebooks, else the checkout's the grader runs
+    from (an editable install); an installed grader has none of its own, so then ``./reference``
+    (the error names the folder the staff repository should have)."""
     here = Path("reference")
     if (here / "expected.yaml").is_file():
         return here
-    return Path(__file__).resolve().parents[2] / "reference"
+    from grader import bundled
+
+    root = bundled.checkout_root()
+    if root is not None and (root / "reference" / "expected.yaml").is_file():
+        return root / "reference"
+    return here
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,9 @@ from typing import Any
 
 __all__ = [
     "GraderError",
+    "LmsError",
     "NotANotebookError",
+    "OverrideError",
     "RubricError",
     "RosterError",
     "UsageError",
@@ -59,3 +61,11 @@ class RosterError(GraderError):
 
 class UsageError(GraderError):
     """Bad command-line input (a path that does not exist, conflicting options)."""
+
+
+class OverrideError(GraderError):
+    """An override (``overrides.yaml``, ``grader override``) that cannot be recorded or applied."""
+
+
+class LmsError(GraderError):
+    """An LMS file (a Moodle grading worksheet, a Canvas gradebook) that cannot be used."""

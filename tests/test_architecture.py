@@ -2,10 +2,11 @@
 
 The stages run intake -> execute -> extract -> check -> grade -> report; a
 stage may use what earlier stages produce, never the other way round.
-``pipeline`` chains them; ``batch`` and ``reference`` are applications on
-top of it; the ``cli`` maps commands to them and nothing imports it. The
-files that run inside a student's kernel (or beside it, confined like it)
-import only the standard library, numpy and the frameworks.
+``pipeline`` chains them; ``batch``, ``reference`` and ``jupyter`` (the
+self-check from inside a notebook) are applications on top of it; the ``cli``
+maps commands to them and nothing imports it. The files that run inside a
+student's kernel (or beside it, confined like it) import only the standard
+library, numpy and the frameworks.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ LAYERS: dict[str, int] = {
     "grade": 5,
     "report": 6,
     "similarity": 6,
+    "bundled": 0,  # the rubric and band files the package carries (no code of the stages)
     "pipeline": 7,
-    "": 7,  # grader/__init__.py: the library's public surface
     "reference": 8,
     "batch": 8,
+    "jupyter": 8,  # grader.selfcheck(): the check from inside a notebook
+    "ci": 8,  # the CI workflows `grader ci init` writes
+    "": 8,  # grader/__init__.py: the library's public surface (check_notebook, selfcheck)
     "cli": 9,
     "__main__": 9,
 }

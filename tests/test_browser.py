@@ -161,3 +161,124 @@ def test_dashboard_in_chromium_sorts_by_column(tmp_path: Path) -> None:
     assert probe["points_aria"] == "ascending"
     assert probe["points_descending"] == ["xa", "xb", "zed", "xc", "missing:xd"]
     assert probe["by_name"] == ["xb", "xa", "xc", "missing:xd", "zed"]
+
+
+# ------------------------------------------------------------ decisions and similarity
+
+
+def _decided_class() -> tuple[object, object]:
+    """The exports' class with a decision on one student and a similarity report."""
+    from datetime import UTC, datetime
+
+    from grader.grade.overrides import Override, apply_overrides
+    from grader.grade.rubric import load_rubric
+    from grader.report.results import ClassResults, build_rows
+    from grader.similarity.model import ChannelScores, PairEvidence, SimilarityReport
+
+    results, reports = _class()
+    assert isinstance(results, ClassResults)
+    decided = apply_overrides(
+        reports["xa"],
+        [
+            Override(
+                student="xa",
+                criterion="variants",
+                status="not_met",
+                reason="the variant is only mentioned, never discussed",
+                by="jdoe",
+                at=datetime(2025, 11, 20, 10, 15, tzinfo=UTC),
+                sha256="f" * 64,  # made on an earlier notebook
+                machine="met",
+            )
+        ],
+        rubric=load_rubric(),
+    )
+    reports = {**reports, "xa": decided}
+    by_id = {r.key: r.result for r in results.rows if r.result is not None}
+    rows = build_rows(
+        results.intake,
+        by_id,
+        reports,
+        report_href={"xa": "submissions/xa/report.html", "xb": "submissions/xb/report.html"},
+    )
+    results = results.model_copy(update={"rows": rows})
+    pair = PairEvidence(
+        a="xa",
+        b="xb",
+        name_a="Alice Adams",
+        name_b="=cmd|' /C calc'!A0",
+        score=0.71,
+        level="worth a look",
+        reasons=[
+            "78 % of A's own code is in B (cells 4-9)",
+            "12 identical lines of training log (epochs 1-12)",
+            "the same confusion matrix printed in both",
+            "the same residual CNN, trained with the same settings",
+        ],
+        channels=ChannelScores(code=0.78, logs=0.6, architecture=0.4),
+    )
+    similar = pair.model_copy(
+        update={
+            "b": "zed",
+            "name_b": "zed",
+            "score": 0.31,
+            "level": "similar",
+            "reasons": ["the same MobileNetV2 head"],
+        }
+    )
+    similarity = SimilarityReport(
+        source="out",
+        generated="2025-11-20 09:00",
+        class_size=4,
+        pairs=[pair, similar],
+        pairs_scored=3,
+    )
+    return results, similarity
+
+
+def test_dashboard_with_decisions_and_similarity_in_chromium(tmp_path: Path) -> None:
+    results, similarity = _decided_class()
+    html = render_dashboard(
+        results,  # type: ignore[arg-type]
+        generated="2025-11-20 10:20",
+        similarity=similarity,  # type: ignore[arg-type]
+        similarity_page="similarity.html",
+    )
+    assert 'id="overrides"' in html and 'data-criterion="variants"' in html
+    assert "Evidence changed since the decision:</strong> it was made on notebook" in html
+    assert "worth a look" in html and 'href="similarity.html#pair-1"' in html
+    assert "a reason to look, never a verdict" in html
+    assert "=cmd|" in html and "<script>alert" not in html
+    page = tmp_path / "index.html"
+    page.write_text(html, encoding="utf-8")
+    _screenshot(tmp_path, page, "dashboard-decisions", 3400)
+    probe = _probe(tmp_path, html, "dashboard-decisions")
+    assert probe["images"] == 2 and probe["loaded"] == 2
+    assert probe["initial"] == ["xa", "xb", "xc", "missing:xd", "zed"]
+
+
+def test_dashboard_without_similarity_says_how_to_make_it() -> None:
+    results, _ = _class()
+    html = render_dashboard(results, generated="2025-11-20 10:20")
+    assert "No similarity report in this folder yet. Run `grader similarity OUT`" in html
+    assert "No decisions made by hand." in html
+
+
+def test_student_report_with_a_decision_in_chromium(tmp_path: Path) -> None:
+    results, _ = _decided_class()
+    row = results.rows[0]  # type: ignore[attr-defined]
+    html = render_student_report(
+        report=row.report,
+        submission=row.submission,
+        result=row.result,
+        links=[("class dashboard", "../../index.html")],
+        rubric_title="Homework 5: transfer learning and advanced CNN architectures",
+        generated="2025-11-20 10:20",
+    )
+    assert 'id="decisions"' in html and "the variant is only mentioned" in html
+    assert "the grader found: met" in html and "decided by the instructor" in html
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    _screenshot(tmp_path, page, "report-decision", 3800)
+    probe = _probe(tmp_path, html, "report-decision")
+    assert probe["images"] == probe["loaded"]

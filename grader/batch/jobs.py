@@ -221,7 +221,9 @@ def process_job(job: Job, grade: GradeFn) -> JobResult:
     started = time.monotonic()
     folder = Path(job.folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in ("error.txt", "report-error.txt"):  # left by an earlier attempt
+    # left by an earlier attempt; overrides.json says which decisions report.html shows, and
+    # the page drawn here shows none (the class outputs apply them and draw it again)
+    for stale in ("error.txt", "report-error.txt", "overrides.json"):
         with contextlib.suppress(FileNotFoundError):
             (folder / stale).unlink()
     graded = _graded(job, grade, folder)

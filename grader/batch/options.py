@@ -52,6 +52,7 @@ class BatchOptions:
     scheduler: str | None = None  # address of a running dask scheduler
     cluster: Literal["local", "slurm"] | None = None  # a dask cluster started for this batch
     cluster_config: Path | None = None  # the Slurm settings (docs/cluster.md)
+    only: tuple[str, ...] = ()  # regrade these students (id, student id or name), keep the rest
 
     @property
     def mode(self) -> str:

@@ -21,12 +21,21 @@ the journal is written here, by the process that runs the batch. With
 ``--gpus`` each run gets a GPU of its own (:mod:`grader.batch.gpus`); which
 one is recorded per attempt in ``<out>/journal/placements/<id>.json``.
 
+``--only STUDENT`` grades those submissions again (a fresh run, or from the
+stored outputs with ``--static``) and keeps every other one as it was. The
+class outputs are rebuilt by :mod:`grader.batch.outputs`, which applies the
+instructor's decisions in ``overrides.yaml``: a rerun never loses one.
+
 Output folder layout::
 
     <out>/index.html                    the class dashboard
     <out>/gradebook.csv, junit.xml, evidence.jsonl, intake.json
+    <out>/overrides.yaml                decisions made by hand (`grader override`)
+    <out>/batch.json                    the rubric, bands and mode of the last run
+    <out>/similarity.html, .json        `grader similarity OUT` (shown on the dashboard)
     <out>/submissions/<id>/report.html  the student's report
     <out>/submissions/<id>/evidence.json, results.json, result.json, run/...
+    <out>/submissions/<id>/overrides.json  the decisions its report.html shows
     <out>/journal/<id>.json             the batch journal
     <out>/journal/placements/<id>.json  where each attempt ran (host, worker, GPU)
     <out>/intake/...                    notebooks taken out of zip archives
@@ -39,7 +48,6 @@ import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,13 +62,19 @@ from grader.batch.executors import (
 from grader.batch.jobs import GradeFn, Job, grade_job, max_points, write_report
 from grader.batch.journal import Journal, JournalEntry
 from grader.batch.options import BatchOptions, batch_lock, check_options, settings_fingerprint
+from grader.batch.outputs import (
+    check_class_overrides,
+    finish_class,
+    read_overrides,
+    record_batch,
+)
 from grader.errors import UsageError
 from grader.files import atomic_write_text
-from grader.grade.result import CheckReport
 from grader.intake.classroom import collect_class
+from grader.intake.lookup import find_submissions
 from grader.intake.submission import ClassIntake
-from grader.report.exports import gradescope_results, write_exports
-from grader.report.results import ClassResults, JobResult, build_rows
+from grader.report.exports import gradescope_results
+from grader.report.results import ClassResults, JobResult
 
 __all__ = ["EXECUTORS", "BatchEvent", "BatchSummary", "make_executor", "run_batch"]
 
@@ -108,6 +122,7 @@ class BatchSummary:
     failed: int
     files: dict[str, Path]
     executor: str = "local"
+    regraded: list[str] | None = None  # --only: the submissions graded again
 
     @property
     def dashboard(self) -> Path:
@@ -296,22 +311,6 @@ def _write_failure(job: Job, result: JobResult) -> JobResult:
     return result
 
 
-def _load_result(folder: Path) -> tuple[JobResult | None, CheckReport | None]:
-    try:
-        result = JobResult.model_validate_json((folder / "result.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None, None
-    report = None
-    if result.state == "done":
-        try:
-            report = CheckReport.model_validate_json(
-                (folder / "evidence.json").read_text(encoding="utf-8")
-            )
-        except (OSError, ValueError):
-            return None, None
-    return result, report
-
-
 def run_batch(
     options: BatchOptions,
     *,
@@ -350,8 +349,13 @@ def run_batch(
             file_times=options.file_times,
         )
         atomic_write_text(out / "intake.json", intake.model_dump_json(indent=1), durable=False)
+        # decisions made by hand are checked before anything is graded: a bad entry stops
+        # the batch here, with what is wrong, and nothing recorded is touched
+        check_class_overrides(out, read_overrides(out), intake, rubric)
+        only = {s.id for s in find_submissions(intake, options.only)} if options.only else None
+        record_batch(out, options)
         journal = Journal(out / "journal")
-        jobs = _queue(intake, journal, options, rubric_path, rubric.title)
+        jobs = _queue(intake, journal, options, rubric_path, rubric.title, only=only)
         total = len(intake.submissions)
         skipped = total - len(jobs)
         emit(BatchEvent("planned", total, skipped, 0, 0, skipped))
@@ -376,37 +380,68 @@ def run_batch(
                 finally:
                     finished, failed = scheduler.finished, scheduler.failed
         finally:
-            summary = _finish(out, intake, journal, rubric, options, generated)
+            class_results, files = finish_class(
+                out,
+                intake,
+                journal,
+                rubric,
+                rubric_path=str(rubric_path),
+                bands=options.bands,
+                mode=options.mode,
+                generated=generated,
+            )
         emit(BatchEvent("done", total, finished + skipped, failed, 0, skipped))
-        summary.graded_now = finished
-        summary.skipped = skipped
-        summary.executor = executor_name
-        summary.failed = sum(1 for r in summary.results.rows if r.state == "failed")
-        return summary
+        return BatchSummary(
+            out=out,
+            intake=intake,
+            results=class_results,
+            graded_now=finished,
+            skipped=skipped,
+            failed=sum(1 for r in class_results.rows if r.state == "failed"),
+            files=files,
+            executor=executor_name,
+            regraded=sorted(only) if only is not None else None,
+        )
 
 
 def _queue(
-    intake: ClassIntake, journal: Journal, options: BatchOptions, rubric_path: Path, title: str
+    intake: ClassIntake,
+    journal: Journal,
+    options: BatchOptions,
+    rubric_path: Path,
+    title: str,
+    *,
+    only: set[str] | None = None,
 ) -> list[tuple[Job, JournalEntry]]:
-    """A job for every submission that is not finished with these settings."""
+    """A job for every submission that is not finished with these settings.
+
+    With ``only`` (``--only``), exactly those submissions are graded again, a run
+    afresh rather than from the run cache, and every other one is kept as it is.
+    """
     rubric_text = rubric_path.read_text(encoding="utf-8")
     out = options.out.resolve()
     jobs: list[tuple[Job, JournalEntry]] = []
     for sub in intake.submissions:
+        if only is not None and sub.id not in only:
+            continue
         folder = out / "submissions" / sub.id
+        run = options.run
+        if only is not None and run is not None:
+            run = run.model_copy(update={"force": True})
         job = Job(
             submission=sub,
             folder=str(folder),
             out=str(out),
             rubric=str(rubric_path),
             bands=str(options.bands) if options.bands else None,
-            run=options.run,
+            run=run,
             title=title,
         )
         sha = sub.notebook.sha256 if sub.notebook else None
         key = settings_fingerprint(options, rubric_text, sub)
         stored = (folder / "result.json").is_file()
-        if not options.force and stored and not journal.needs_work(sub.id, sha, key):
+        redo = options.force or only is not None
+        if not redo and stored and not journal.needs_work(sub.id, sha, key):
             continue
         jobs.append((job, journal.queue(sub.id, sha, key)))
     return jobs
@@ -429,55 +464,3 @@ def _share_machine(
         return jobs
     shared = run.model_copy(update=update)
     return [(job.model_copy(update={"run": shared}), entry) for job, entry in jobs]
-
-
-def _finish(
-    out: Path,
-    intake: ClassIntake,
-    journal: Journal,
-    rubric: Any,
-    options: BatchOptions,
-    generated: str | None,
-) -> BatchSummary:
-    """Rebuild the class-level outputs from every stored, finished result."""
-    from grader.check.bands import load_bands
-    from grader.report.html import render_dashboard
-
-    results: dict[str, JobResult] = {}
-    reports: dict[str, CheckReport] = {}
-    hrefs: dict[str, str] = {}
-    for sub in intake.submissions:
-        entry = journal.get(sub.id)
-        if entry is None or not entry.finished:
-            continue  # not graded yet (the batch was stopped): shown as pending
-        folder = out / "submissions" / sub.id
-        result, report = _load_result(folder)
-        if result is not None:
-            results[sub.id] = result
-            if (folder / "report.html").exists():
-                hrefs[sub.id] = f"submissions/{sub.id}/report.html"
-        if report is not None:
-            reports[sub.id] = report
-    rows = build_rows(intake, results, reports, report_href=hrefs)
-    class_results = ClassResults(
-        title=rubric.title,
-        rubric=rubric.id,
-        max_points=rubric.max_points,
-        intake=intake,
-        rows=rows,
-        profile=options.mode,
-    )
-    files = write_exports(class_results, out)
-    stamp = generated or datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M")
-    html = render_dashboard(class_results, bands=load_bands(options.bands), generated=stamp)
-    files["dashboard"] = out / "index.html"
-    atomic_write_text(files["dashboard"], html, durable=False)
-    return BatchSummary(
-        out=out,
-        intake=intake,
-        results=class_results,
-        graded_now=0,
-        skipped=0,
-        failed=0,
-        files=files,
-    )

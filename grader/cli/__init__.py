@@ -1,8 +1,9 @@
 """Command line: maps options to library calls, and project errors to messages and exit codes.
 
 One module per command group: :mod:`.check` (``check``, ``schema``),
-:mod:`.rubric`, :mod:`.run` (``run``, ``data``), :mod:`.batch` and
-:mod:`.reference` and :mod:`.similarity`; the options and choices they share live in :mod:`.common`.
+:mod:`.rubric`, :mod:`.run` (``run``, ``data``), :mod:`.batch`,
+:mod:`.reference`, :mod:`.similarity`, :mod:`.ci`, :mod:`.override` (decisions made by
+hand) and :mod:`.lms` (grades back into Moodle and Canvas); the options and choices they share live in :mod:`.common`.
 Orchestration lives in the library (:mod:`grader.pipeline`), so tests call it
 in-process; nothing in the package imports this one.
 """
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 import typer
 
-from grader.cli import batch, check, reference, rubric, run, similarity
+from grader.cli import batch, check, ci, lms, override, reference, rubric, run, similarity
 from grader.cli.common import print_error
 
 __all__ = ["app", "main", "print_error"]
@@ -26,7 +27,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _group in (check, rubric, run, batch, reference, similarity):
+for _group in (check, rubric, run, batch, override, lms, reference, similarity, ci):
     _group.register(app)
 
 

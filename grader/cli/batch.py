@@ -158,6 +158,18 @@ _Force = Annotated[
     bool, typer.Option("--force", help="Grade everything again, ignoring the journal.")
 ]
 
+_Only = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only",
+        metavar="STUDENT",
+        help="Grade only this student again (a fresh run, or from the stored outputs with "
+        "--static) and keep the rest of the class as it is; the reports, gradebook and "
+        "dashboard are rebuilt. STUDENT: submission id, student id, Moodle participant "
+        "number or name (diacritics do not matter). Repeat for several.",
+    ),
+]
+
 
 def batch(
     source: _Source,
@@ -187,6 +199,7 @@ def batch(
     timeout_cell: TimeoutCellOption = DEFAULT_TIMEOUT_CELL,
     timeout_run: TimeoutRunOption = DEFAULT_TIMEOUT_RUN,
     force: _Force = False,
+    only: _Only = None,
 ) -> None:
     """Grade a whole class: reports per student, a dashboard, a gradebook. Resumable.
 
@@ -238,6 +251,7 @@ def batch(
             scheduler=scheduler,
             cluster=cluster.value if cluster else None,
             cluster_config=cluster_config,
+            only=tuple(only or ()),
         )
         check_options(options)
         summary = _run(console, options)
@@ -316,6 +330,13 @@ def _print_summary(console: Console, summary: BatchSummary) -> None:
         f"{counts['run-failed']} with failed runs, {counts['failed']} failed, "
         f"{counts['missing']} missing; {len(summary.intake.problems)} intake problems"
     )
+    if summary.regraded is not None:
+        names = {s.id: s.name for s in summary.intake.submissions}
+        console.print(
+            "graded again: "
+            + ", ".join(f"{names.get(i, i)} ({i})" for i in summary.regraded)
+            + "; every other student kept as it was"
+        )
     console.print(f"graded on: {summary.executor}")
     # paths are printed whole (never wrapped), so they can be copied and found by scripts
     console.print(f"dashboard: [bold]{summary.dashboard}[/]", soft_wrap=True)

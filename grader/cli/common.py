@@ -28,6 +28,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "BandsOption",
+    "BatchFolderArgument",
     "DataOption",
     "HomeOption",
     "JsonOption",
@@ -39,6 +40,7 @@ __all__ = [
     "SandboxChoice",
     "SandboxOption",
     "SeedOption",
+    "StudentArgument",
     "ThreadsOption",
     "TimeoutCellOption",
     "TimeoutRunOption",
@@ -89,13 +91,17 @@ JsonOption = Annotated[
 ]
 RubricOption = Annotated[
     Path | None,
-    typer.Option(help="Rubric file (default: the bundled Homework 5 rubric, rubrics/hw5.yaml)."),
+    typer.Option(
+        help="Rubric file (default: the Homework 5 rubric the grader comes with; "
+        "`grader rubric list` shows where it is)."
+    ),
 ]
 BandsOption = Annotated[
     Path | None,
     typer.Option(
         help="Reference bands (a file or folder from `grader reference build`) the models "
-        "are compared with; default: reference/bands when it exists. A stored notebook is "
+        "are compared with; default: ./reference/bands when it exists, else the bands the "
+        "grader comes with. A stored notebook is "
         "compared with the CIFAR-10 full-profile band, a run with the band of its own "
         "data and profile; a `no-band` note says when none matches."
     ),
@@ -158,5 +164,23 @@ MemoryOption = Annotated[
     typer.Option(
         help="Memory limit of each run, e.g. 6G (default: 3/4 of this machine's RAM "
         "shared among the parallel runs; on a remote cluster, of the worker's machine)."
+    ),
+]
+
+BatchFolderArgument = Annotated[
+    Path,
+    typer.Argument(
+        help="Output folder of `grader batch` (the one holding index.html and gradebook.csv).",
+        metavar="OUT",
+        show_default=False,
+    ),
+]
+StudentArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The student: submission id (the folder under OUT/submissions/), student id, "
+        "Moodle participant number, or name (diacritics and word order do not matter).",
+        metavar="STUDENT",
+        show_default=False,
     ),
 ]

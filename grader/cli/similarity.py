@@ -121,7 +121,25 @@ def similarity(
     else:
         _summary(Console(), report, top)
     err.print(f"[dim]wrote {files['html']} and {files['json']}[/]", soft_wrap=True)
+    if is_batch_output(target):
+        _update_dashboard(err, target)
     raise typer.Exit(EXIT_OK)
+
+
+def _update_dashboard(err: Console, folder: Path) -> None:
+    """The class dashboard of a batch folder shows the pairs: draw it again (nothing is graded)."""
+    from grader.batch.outputs import rebuild_class
+
+    try:
+        _, _, files = rebuild_class(folder)
+    except GraderError as exc:
+        err.print(
+            f"[yellow]the dashboard was not updated[/] ({exc.message}); it shows the pairs "
+            "after the next `grader batch` into this folder",
+            soft_wrap=True,
+        )
+        return
+    err.print(f"[dim]dashboard updated: {files['dashboard']}[/]", soft_wrap=True)
 
 
 @contextmanager

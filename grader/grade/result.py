@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.evidence import Evidence
 
-__all__ = ["CheckReport", "CriterionResult", "Grade", "Status"]
+__all__ = ["AppliedOverride", "CheckReport", "CriterionResult", "Grade", "Status"]
 
 
 class Status(StrEnum):
@@ -33,6 +34,32 @@ class CriterionResult(BaseModel):
     missing: str | None = Field(None, description="what to add, for a criterion not met")
 
 
+class AppliedOverride(BaseModel):
+    """An instructor's decision that replaced what the harness found (``overrides.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    criterion: str = Field(description="a requirement or criterion id, or 'late'")
+    title: str = Field(description="the criterion's title, or 'Late submission'")
+    status: Status = Field(description="what the instructor decided: met or not_met")
+    points: int | None = Field(default=None, description="points given (points criteria)")
+    machine_status: Status | None = Field(
+        default=None, description="what the harness found now (None for 'late')"
+    )
+    machine_points: int | None = None
+    machine_reason: str | None = None
+    reason: str = Field(description="why, in the instructor's words")
+    by: str
+    at: datetime
+    evidence_changed: bool = Field(
+        default=False,
+        description="the notebook graded now is not the one the decision was made on",
+    )
+    note: str | None = Field(
+        default=None, description="what changed since the decision, in words (None: nothing)"
+    )
+
+
 class Grade(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +78,10 @@ class Grade(BaseModel):
     )
     notes: list[str] = Field(default_factory=list)
     criteria: list[CriterionResult]
+    overrides: list[AppliedOverride] = Field(
+        default_factory=list,
+        description="instructor's decisions applied to this grade (empty: none)",
+    )
 
 
 class CheckReport(Evidence):

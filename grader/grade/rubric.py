@@ -9,7 +9,7 @@ Unknown keys and unknown check names are errors with a "did you mean".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from grader import bundled
 from grader.errors import RubricError
 from grader.evidence import Evidence, ModelKind, ModelRun
 from grader.grade.result import CriterionResult, Grade, Status
@@ -26,8 +27,12 @@ from grader.settings import did_you_mean
 
 __all__ = [
     "CHECKS",
+    "LATE",
+    "Decision",
     "Outcome",
     "Rubric",
+    "DEFAULT_RUBRIC",
+    "bundled_rubrics",
     "default_rubric_path",
     "load_rubric",
     "parse_rubric",
@@ -82,6 +87,16 @@ def _by_approach(ev: Evidence) -> dict[str, list[ModelRun]]:
 
 def _names(models: list[ModelRun]) -> str:
     return ", ".join(f"{m.name} ({m.kind.value})" for m in models) or "none"
+
+
+def _why_none(models: list[ModelRun]) -> str:
+    """Why each model has no test accuracy, as the extraction says (empty when it says nothing)."""
+    reasons = [
+        f"{m.name}: {m.test_accuracy_missing.reason}"
+        for m in models
+        if m.test_accuracy_missing is not None
+    ]
+    return " (" + "; ".join(reasons) + ")" if reasons else ""
 
 
 def _cells(models: list[ModelRun]) -> list[int]:
@@ -170,6 +185,7 @@ def _test_accuracy(ev: Evidence, params: dict[str, Any]) -> Outcome:
         for a, ms in groups.items()
         if ms and not any(m.test_accuracy is not None for m in ms)
     ]
+    why = _why_none([m for ms in groups.values() for m in ms if m.test_accuracy is None])
     with_acc = [m for m in ev.models if m.test_accuracy is not None]
     cells = sorted(
         {
@@ -181,7 +197,7 @@ def _test_accuracy(ev: Evidence, params: dict[str, Any]) -> Outcome:
     if not with_acc:
         return Outcome(
             Status.not_met,
-            "no test accuracy found for any model",
+            "no test accuracy found for any model" + why,
             missing="evaluate each model on the test set and print the accuracy",
         )
     shown = "; ".join(
@@ -190,7 +206,7 @@ def _test_accuracy(ev: Evidence, params: dict[str, Any]) -> Outcome:
     if lacking:
         return Outcome(
             Status.not_met,
-            f"test accuracy shown for {shown}; missing for " + "; ".join(lacking),
+            f"test accuracy shown for {shown}; missing for " + "; ".join(lacking) + why,
             cells=cells,
             missing="evaluate on the test set: " + "; ".join(lacking),
         )
@@ -397,8 +413,19 @@ class Rubric(_Strict):
     requirements: list[RequirementSpec] = Field(default_factory=list)
     criteria: list[CriterionSpec] = Field(default_factory=list)
 
-    def grade(self, ev: Evidence, context: StudentContext | None = None) -> Grade:
-        return _apply(self, ev, context or StudentContext())
+    def grade(
+        self,
+        ev: Evidence,
+        context: StudentContext | None = None,
+        *,
+        decided: Mapping[str, Decision] | None = None,
+    ) -> Grade:
+        """Apply the rubric; ``decided`` holds statuses decided by hand (overrides) by id."""
+        return _apply(self, ev, context or StudentContext(), decided)
+
+    def decidable(self) -> list[str]:
+        """What an override may name: every requirement and criterion, and ``late``."""
+        return [r.id for r in self.requirements] + [c.id for c in self.criteria] + [LATE]
 
 
 _TOP_KEYS = list(Rubric.model_fields)
@@ -460,8 +487,24 @@ def parse_rubric(text: str, where: str = "rubric") -> Rubric:
     return rubric
 
 
+#: the rubric a check uses when none is named
+DEFAULT_RUBRIC = "hw5"
+
+
+def bundled_rubrics() -> list[Path]:
+    """The rubric files the grader comes with (``rubrics/`` of the repository)."""
+    return bundled.rubric_files()
+
+
 def default_rubric_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "rubrics" / "hw5.yaml"
+    """The Homework 5 rubric the grader comes with."""
+    for path in bundled_rubrics():
+        if path.stem == DEFAULT_RUBRIC:
+            return path
+    raise RubricError(
+        f"the grader's own rubric ({DEFAULT_RUBRIC}.yaml) is missing from this installation: "
+        "reinstall the grader, or name a rubric file with --rubric FILE"
+    )
 
 
 def load_rubric(path: Path | None = None) -> Rubric:
@@ -475,56 +518,141 @@ def load_rubric(path: Path | None = None) -> Rubric:
 
 # ----------------------------------------------------------------------- engine
 
+#: the pseudo-criterion an instructor decides to accept (met) or refuse (not_met) a late
+#: submission; every other decision names a requirement or criterion of the rubric
+LATE = "late"
 
-def _apply(rubric: Rubric, ev: Evidence, ctx: StudentContext) -> Grade:
-    results: dict[str, CriterionResult] = {}
-    for req in rubric.requirements:
-        o = CHECKS[req.check].fn(ev, req.with_)
-        results[req.id] = CriterionResult(
-            id=req.id,
-            title=req.title,
-            kind="requirement",
-            status=o.status,
-            reason=o.reason,
-            cells=o.cells,
-            missing=(req.feedback or o.missing) if o.status != Status.met else None,
-        )
-    notes: list[str] = []
-    for crit in rubric.criteria:
-        o = CHECKS[crit.check].fn(ev, crit.with_)
-        status, reason, missing = o.status, o.reason, o.missing
-        if status == Status.met:
-            blocked = [r for r in crit.requires if results[r].status == Status.not_met]
-            review = [r for r in crit.requires if results[r].status == Status.needs_review]
-            if blocked:
-                status = Status.not_met
-                reason = f"{reason}; but required {', '.join(blocked)} not met"
-                missing = "; ".join(results[r].missing or results[r].title for r in blocked)
-            elif review:
-                status = Status.needs_review
-                reason = f"{reason}; {', '.join(review)} needs instructor review"
-        if crit.applies_when == "no_hw4":
-            if ctx.submitted_hw4 is True:
-                status, reason = Status.not_applicable, "the student submitted homework 4"
-                missing = None
-            elif ctx.submitted_hw4 is None and status == Status.met:
-                status = Status.conditional
-                reason += "; counts only if the student did not submit homework 4 (roster unknown)"
-        if status == Status.met and crit.feedback is None:
-            missing = None
-        elif status != Status.met and crit.feedback:
-            missing = crit.feedback
-        results[crit.id] = CriterionResult(
+
+@dataclass(frozen=True)
+class Decision:
+    """A status decided by hand (an instructor's override), used instead of the check's.
+
+    ``points`` is for a points criterion (None: all its points when met, none when
+    not); ``reason`` becomes the criterion's reason. Requirements and criteria that
+    depend on a decided requirement follow the decision.
+    """
+
+    status: Status
+    reason: str
+    points: int | None = None
+
+
+def _requirement(req: RequirementSpec, ev: Evidence, decision: Decision | None) -> CriterionResult:
+    o = CHECKS[req.check].fn(ev, req.with_)
+    status, reason = (decision.status, decision.reason) if decision else (o.status, o.reason)
+    return CriterionResult(
+        id=req.id,
+        title=req.title,
+        kind="requirement",
+        status=status,
+        reason=reason,
+        cells=o.cells,
+        missing=(req.feedback or o.missing) if status != Status.met else None,
+    )
+
+
+def _criterion(
+    crit: CriterionSpec,
+    ev: Evidence,
+    ctx: StudentContext,
+    results: dict[str, CriterionResult],
+    decision: Decision | None,
+) -> CriterionResult:
+    o = CHECKS[crit.check].fn(ev, crit.with_)
+    status, reason, missing = o.status, o.reason, o.missing
+    if decision is not None:
+        status, reason = decision.status, decision.reason
+        points = decision.points
+        if points is None:
+            points = crit.points if status == Status.met else 0
+        return CriterionResult(
             id=crit.id,
             title=crit.title,
             kind="points",
             status=status,
-            points=crit.points if status == Status.met else 0,
+            points=points,
             max_points=crit.points,
             reason=reason,
             cells=o.cells,
-            missing=missing if status != Status.met else None,
+            missing=None if status == Status.met else (crit.feedback or missing),
         )
+    if status == Status.met:
+        blocked = [r for r in crit.requires if results[r].status == Status.not_met]
+        review = [r for r in crit.requires if results[r].status == Status.needs_review]
+        if blocked:
+            status = Status.not_met
+            reason = f"{reason}; but required {', '.join(blocked)} not met"
+            missing = "; ".join(results[r].missing or results[r].title for r in blocked)
+        elif review:
+            status = Status.needs_review
+            reason = f"{reason}; {', '.join(review)} needs instructor review"
+    if crit.applies_when == "no_hw4":
+        if ctx.submitted_hw4 is True:
+            status, reason = Status.not_applicable, "the student submitted homework 4"
+            missing = None
+        elif ctx.submitted_hw4 is None and status == Status.met:
+            status = Status.conditional
+            reason += "; counts only if the student did not submit homework 4 (roster unknown)"
+    if status == Status.met and crit.feedback is None:
+        missing = None
+    elif status != Status.met and crit.feedback:
+        missing = crit.feedback
+    return CriterionResult(
+        id=crit.id,
+        title=crit.title,
+        kind="points",
+        status=status,
+        points=crit.points if status == Status.met else 0,
+        max_points=crit.points,
+        reason=reason,
+        cells=o.cells,
+        missing=missing if status != Status.met else None,
+    )
+
+
+@dataclass
+class _Lateness:
+    notes: list[str] = field(default_factory=list)
+    zero: bool = False  # the points are taken away
+    review: bool = False  # an instructor should decide
+
+
+def _lateness(rubric: Rubric, ctx: StudentContext, decision: Decision | None) -> _Lateness:
+    out = _Lateness()
+    if not (rubric.deadline and ctx.submitted_at):
+        return out
+    submitted = datetime.fromisoformat(ctx.submitted_at)
+    if submitted.tzinfo is None and rubric.deadline.tzinfo is not None:
+        submitted = submitted.replace(tzinfo=rubric.deadline.tzinfo)
+    if submitted <= rubric.deadline:
+        return out
+    late = submitted - rubric.deadline
+    note = (
+        f"submitted late by {_human(late.total_seconds())} (deadline {rubric.deadline.isoformat()})"
+    )
+    if decision is not None:
+        accepted = decision.status == Status.met
+        note += f"; {'accepted' if accepted else 'not accepted'}: {decision.reason}"
+        out.zero = not accepted
+    else:
+        out.zero = rubric.late_policy == "zero"
+        out.review = rubric.late_policy == "review"
+    out.notes.append(note)
+    return out
+
+
+def _apply(
+    rubric: Rubric,
+    ev: Evidence,
+    ctx: StudentContext,
+    decided: Mapping[str, Decision] | None = None,
+) -> Grade:
+    decided = decided or {}
+    results: dict[str, CriterionResult] = {}
+    for req in rubric.requirements:
+        results[req.id] = _requirement(req, ev, decided.get(req.id))
+    for crit in rubric.criteria:
+        results[crit.id] = _criterion(crit, ev, ctx, results, decided.get(crit.id))
     points_crit = [results[c.id] for c in rubric.criteria]
     points = sum(c.points for c in points_crit)
     potential = sum(
@@ -533,17 +661,10 @@ def _apply(rubric: Rubric, ev: Evidence, ctx: StudentContext) -> Grade:
         if c.status in (Status.met, Status.conditional, Status.needs_review)
     )
     counted: bool | None = True
-    if rubric.deadline and ctx.submitted_at:
-        submitted = datetime.fromisoformat(ctx.submitted_at)
-        if submitted.tzinfo is None and rubric.deadline.tzinfo is not None:
-            submitted = submitted.replace(tzinfo=rubric.deadline.tzinfo)
-        if submitted > rubric.deadline:
-            late = submitted - rubric.deadline
-            notes.append(
-                f"submitted late by {_human(late.total_seconds())} (deadline {rubric.deadline.isoformat()})"
-            )
-            if rubric.late_policy == "zero":
-                points, counted = 0, False
+    lateness = _lateness(rubric, ctx, decided.get(LATE))
+    notes = list(lateness.notes)
+    if lateness.zero:
+        points, counted = 0, False
     if rubric.consultation.required:
         when = (
             f" (by {rubric.consultation.deadline.date().isoformat()})"
@@ -557,11 +678,7 @@ def _apply(rubric: Rubric, ev: Evidence, ctx: StudentContext) -> Grade:
             counted = None if counted else counted
             notes.append(f"points count only after the required consultation{when}")
     requirements_met = all(results[r.id].status == Status.met for r in rubric.requirements)
-    needs_review = (
-        any(r.status == Status.needs_review for r in results.values())
-        or any("late" in n for n in notes)
-        and rubric.late_policy == "review"
-    )
+    needs_review = any(r.status == Status.needs_review for r in results.values()) or lateness.review
     return Grade(
         rubric=rubric.id,
         points=points,

@@ -224,6 +224,10 @@ def collect_class(
         if entry is not None:
             key = "roster:" + entry.student_id
             matched[key] = entry
+        elif raw.lms_id:
+            # an LMS participant number names one student: two students of the same
+            # name are two submissions, never one handed in twice
+            key = "lms:" + raw.lms_id
         else:
             key = "label:" + (fold(raw.label) or raw.label)
             if roster is not None and hits > 1 and key not in groups:

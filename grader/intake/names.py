@@ -7,8 +7,12 @@ import unicodedata
 
 __all__ = ["fold", "is_junk", "parse_lms_name", "slug", "tokens"]
 
+# Moodle 4.1 and later name a student's folder ``Name_123_assignsubmission_file`` (no
+# trailing underscore; mod/assign/classes/downloader.php), earlier versions and the flat
+# layout ``Name_123_assignsubmission_file_`` + the file name
 _LMS_RE = re.compile(
-    r"^(?P<name>.+?)_(?P<id>\d+)_assign(?:submission|feedback)_(?P<plugin>[a-z]+)_(?P<rest>.*)$",
+    r"^(?P<name>.+?)_(?P<id>\d+)_assign(?:submission|feedback)_(?P<plugin>[a-z]+)"
+    r"(?:_(?P<rest>.*))?$",
     re.DOTALL,
 )
 _JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -24,7 +28,7 @@ def parse_lms_name(entry: str) -> tuple[str, str, str] | None:
     m = _LMS_RE.match(entry)
     if not m:
         return None
-    return m.group("name").strip(), m.group("id"), m.group("rest")
+    return m.group("name").strip(), m.group("id"), m.group("rest") or ""
 
 
 def fold(text: str) -> str:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from grader.check.bands import Band
 from grader.evidence import ModelKind, Severity
 from grader.grade.result import Status
 from grader.report import plots
+from grader.report.decisions import EVIDENCE_CHANGED, decision_view
 from grader.report.results import ClassResults, StudentRow
 from grader.report.words import KIND_LABELS, RESULT_LABELS, SHORT_KIND_LABELS
+
+if TYPE_CHECKING:
+    from grader.similarity.model import SimilarityReport
 
 __all__ = ["DashboardView", "dashboard_view"]
 
@@ -36,6 +40,9 @@ class DashboardView:
     problems: list[dict[str, Any]]
     missing: list[dict[str, Any]]
     has_times: bool
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    similarity: dict[str, Any] | None = None
+    similarity_hint: str = ""
 
 
 def _row(row: StudentRow) -> dict[str, Any]:
@@ -76,9 +83,19 @@ def _row(row: StudentRow) -> dict[str, Any]:
 
 
 def dashboard_view(
-    results: ClassResults, *, bands: Mapping[str, Band] | None = None, generated: str | None = None
+    results: ClassResults,
+    *,
+    bands: Mapping[str, Band] | None = None,
+    generated: str | None = None,
+    similarity: SimilarityReport | None = None,
+    similarity_problem: str | None = None,
+    similarity_page: str | None = None,
 ) -> DashboardView:
-    """Everything the class dashboard shows, as plain values (figures already drawn)."""
+    """Everything the class dashboard shows, as plain values (figures already drawn).
+
+    ``similarity`` is the report ``grader similarity`` left in the folder (its
+    page ``similarity_page``); without one the section says how to make it.
+    """
     bands = bands or {}
     rows = results.rows
     graded = [r for r in rows if r.report is not None]
@@ -88,7 +105,7 @@ def dashboard_view(
         for r in rows
         if r.needs_review
         or r.state == "failed"
-        or {"unknown submitter", "duplicate", "identical"} & set(r.flags)
+        or {"unknown submitter", "duplicate", "identical", "evidence changed"} & set(r.flags)
         or _unverified(r)
     ]
     by_kind = _accuracies_by_kind(graded)
@@ -126,6 +143,13 @@ def dashboard_view(
             {"student_id": r.student_id or "", "name": r.name} for r in rows if r.state == "missing"
         ],
         has_times=any(r.submitted_at for r in rows),
+        decisions=_decisions(rows),
+        similarity=_similarity(similarity, rows, similarity_page) if similarity else None,
+        similarity_hint=similarity_problem
+        or "No similarity report in this folder yet. Run `grader similarity OUT` with this "
+        "output folder (the one holding this page) as OUT: the pairs of notebooks that share "
+        "material rare in this class will be listed here with the reasons, as a prompt to "
+        "look, never as a verdict.",
     )
 
 
@@ -171,6 +195,12 @@ def _cards(
     forged = [run for run in runs if any(c.status == "forged" for c in run.verification)]
     if forged:
         cards.append(("Forged accuracies", str(len(forged)), "bad"))
+    decided = [o for r in rows for o in r.overrides]
+    if decided:
+        cards.append(("Decided by hand", str(len(decided)), "info"))
+    changed = [o for o in decided if o.evidence_changed]
+    if changed:
+        cards.append(("Decisions on old evidence", str(len(changed)), "bad"))
     return cards
 
 
@@ -280,4 +310,55 @@ def _why(r: StudentRow) -> list[str]:
     if "identical" in r.flags:
         why.append("a notebook byte-identical to another student's")
     why += _unverified(r)
+    why += [
+        f"decision on {o.title} ({o.criterion}): {EVIDENCE_CHANGED}"
+        for o in r.overrides
+        if o.evidence_changed
+    ]
     return why
+
+
+def _decisions(rows: list[StudentRow]) -> list[dict[str, Any]]:
+    """Every decision made by hand, student by student, with what the harness found."""
+    out = []
+    for r in rows:
+        for o in r.overrides:
+            out.append({"name": r.name, "key": r.key, "href": r.report_href, **decision_view(o)})
+    return out
+
+
+def _similarity(
+    report: SimilarityReport, rows: list[StudentRow], page: str | None, top: int = 10
+) -> dict[str, Any]:
+    """The pairs worth a look and the similar ones, highest first, for the dashboard."""
+    from grader.report.similarity import LEVEL_CLASSES
+
+    hrefs = {r.key: r.report_href for r in rows}
+    pairs: list[dict[str, Any]] = []
+    for rank, p in enumerate(report.pairs, start=1):
+        if p.level == "nothing notable" or len(pairs) >= top:
+            continue
+        pairs.append(
+            {
+                "rank": rank,
+                "a": p.name_a,
+                "b": p.name_b,
+                "href_a": hrefs.get(p.a),
+                "href_b": hrefs.get(p.b),
+                "score": p.score,
+                "level": p.level,
+                "level_class": LEVEL_CLASSES.get(p.level, "muted"),
+                "reasons": list(p.reasons[:3]),
+                "more": max(0, len(p.reasons) - 3),
+                "href": f"{page}#pair-{rank}" if page and rank <= 20 else page,
+            }
+        )
+    return {
+        "generated": report.generated,
+        "class_size": report.class_size,
+        "worth": report.count("worth a look"),
+        "similar": report.count("similar"),
+        "pairs": pairs,
+        "page": page,
+        "skipped": len(report.skipped),
+    }

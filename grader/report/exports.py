@@ -17,6 +17,7 @@ from typing import Any
 
 from grader.files import atomic_write_text
 from grader.grade.result import CheckReport, Status
+from grader.report.decisions import decision_line
 from grader.report.results import ClassResults, JobResult, StudentRow
 
 __all__ = [
@@ -45,6 +46,7 @@ GRADEBOOK_COLUMNS = [
     "notebook",
     "sha256",
     "note",
+    "overrides",
 ]
 
 
@@ -112,6 +114,7 @@ def gradebook_csv(results: ClassResults) -> str:
                     nb.origin if nb is not None else "",
                     nb.sha256 if nb is not None else "",
                     _note(row),
+                    "; ".join(decision_line(o) for o in row.overrides),
                 )
             ]
         )
@@ -132,6 +135,7 @@ def gradescope_results(
             "extra_data": {"status": result.status},
         }
     g = report.grade
+    decided = {o.criterion: o for o in g.overrides}
     tests = []
     for c in g.criteria:
         passed = c.status in (Status.met, Status.not_applicable, Status.conditional)
@@ -140,6 +144,9 @@ def gradescope_results(
             output += f"\nTo do: {c.missing}"
         if c.status == Status.needs_review:
             output += "\n(needs instructor review)"
+        if c.id in decided and decided[c.id].machine_status is not None:
+            found = decided[c.id].machine_status
+            output += f"\n(the grader found: {found.value if found else '—'})"
         tests.append(
             {
                 "name": c.title,
@@ -166,6 +173,7 @@ def gradescope_results(
             "status": result.status,
             "needs_review": g.needs_review,
             "counted": g.counted,
+            "overrides": [o.model_dump(mode="json") for o in g.overrides],
             "models": [
                 {
                     "id": m.id,

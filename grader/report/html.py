@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -22,6 +23,9 @@ from grader.report.dashboard import dashboard_view
 from grader.report.results import ClassResults, JobResult
 from grader.report.student import student_view
 from grader.report.words import count, duration, pct
+
+if TYPE_CHECKING:
+    from grader.similarity.model import SimilarityReport
 
 __all__ = ["render_dashboard", "render_student_report"]
 
@@ -68,8 +72,26 @@ def render_student_report(
 
 
 def render_dashboard(
-    results: ClassResults, *, bands: Mapping[str, Band] | None = None, generated: str | None = None
+    results: ClassResults,
+    *,
+    bands: Mapping[str, Band] | None = None,
+    generated: str | None = None,
+    similarity: SimilarityReport | None = None,
+    similarity_problem: str | None = None,
+    similarity_page: str | None = None,
 ) -> str:
-    """The class dashboard as one self-contained HTML document."""
-    view = dashboard_view(results, bands=bands, generated=generated)
+    """The class dashboard as one self-contained HTML document.
+
+    ``similarity``: the report of ``grader similarity`` for this class, shown as
+    its own section (``similarity_page`` links the full page); without it the
+    section says how to make one.
+    """
+    view = dashboard_view(
+        results,
+        bands=bands,
+        generated=generated,
+        similarity=similarity,
+        similarity_problem=similarity_problem,
+        similarity_page=similarity_page,
+    )
     return _env().get_template("dashboard.html.j2").render(v=view)

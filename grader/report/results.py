@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.grade.result import CheckReport, Status
+from grader.grade.result import AppliedOverride, CheckReport, Status
 from grader.intake.submission import ClassIntake, Submission
 
 __all__ = [
@@ -119,6 +119,10 @@ class StudentRow(_Model):
     submission: Submission | None = None
     result: JobResult | None = None
     report: CheckReport | None = None
+    overrides: list[AppliedOverride] = Field(
+        default_factory=list,
+        description="the instructor's decisions about this student (applied, or why not)",
+    )
 
 
 class ClassResults(_Model):
@@ -169,20 +173,31 @@ def _flags(
     return flags
 
 
+def _override_flags(overrides: list[AppliedOverride]) -> list[str]:
+    flags = ["override"] if overrides else []
+    if any(o.evidence_changed for o in overrides):
+        flags.append("evidence changed")
+    return flags
+
+
 def build_rows(
     intake: ClassIntake,
     results: dict[str, JobResult],
     reports: dict[str, CheckReport],
     *,
     report_href: dict[str, str] | None = None,
+    unapplied: dict[str, list[AppliedOverride]] | None = None,
 ) -> list[StudentRow]:
     """One row per roster student (in roster order), then one per unknown submitter.
 
     Without a roster the rows follow the submissions. Deterministic: no times
-    of the batch itself are used.
+    of the batch itself are used. A graded report carries the instructor's
+    decisions applied to it; ``unapplied`` lists those about submissions that
+    have no grade now (kept and shown, not applied).
     """
     by_student = {s.student_id: s for s in intake.submissions if s.student_id}
     hrefs = report_href or {}
+    pending = unapplied or {}
 
     def row_for(sub: Submission) -> StudentRow:
         result = results.get(sub.id)
@@ -196,6 +211,7 @@ def build_rows(
         else:
             state = "graded"
         g = report.grade if report is not None else None
+        overrides = list(g.overrides) if g is not None else pending.get(sub.id, [])
         return StudentRow(
             key=sub.id,
             student_id=sub.student_id,
@@ -213,11 +229,12 @@ def build_rows(
             late=sub.late,
             submitted_at=sub.submitted_at.isoformat() if sub.submitted_at else None,
             in_roster=sub.in_roster or not intake.roster,
-            flags=_flags(sub, result, report, intake),
+            flags=_flags(sub, result, report, intake) + _override_flags(overrides),
             report_href=hrefs.get(sub.id),
             submission=sub,
             result=result,
             report=report,
+            overrides=overrides,
         )
 
     rows: list[StudentRow] = []

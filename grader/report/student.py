@@ -12,6 +12,7 @@ from grader.evidence import ModelRun, Severity
 from grader.grade.result import CheckReport, Status
 from grader.intake.submission import Submission
 from grader.report import plots
+from grader.report.decisions import decision_view
 from grader.report.results import JobResult, RunInfo
 from grader.report.words import (
     FAILURE_ADVICE,
@@ -84,6 +85,7 @@ class StudentView:
     links: list[tuple[str, str]]
     generated: str | None
     submission_notes: list[str] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def feedback_items(report: CheckReport) -> list[str]:
@@ -302,7 +304,9 @@ def student_view(
     view.potential_points, view.counted = g.potential_points, g.counted
     view.requirements_met, view.needs_review = g.requirements_met, g.needs_review
     view.notes = list(g.notes)
-    view.criteria = [_criterion_view(c) for c in g.criteria]
+    view.decisions = [decision_view(o) for o in g.overrides]
+    by_criterion = {d["criterion"]: d for d in view.decisions}
+    view.criteria = [_criterion_view(c, by_criterion.get(c.id)) for c in g.criteria]
     view.feedback = feedback_items(report)
     if result is not None and result.run is not None and result.run.failure:
         failure = result.run.failure
@@ -358,9 +362,10 @@ def _run_view(run: RunInfo) -> dict[str, Any]:
     }
 
 
-def _criterion_view(c: Any) -> dict[str, Any]:
+def _criterion_view(c: Any, decision: dict[str, Any] | None = None) -> dict[str, Any]:
     slabel, scss = STATUS_LABELS.get(c.status.value, (c.status.value, "info"))
     return {
+        "decision": decision,
         "id": c.id,
         "title": c.title,
         "kind": "requirement" if c.kind == "requirement" else "points",

@@ -1,0 +1,348 @@
+"""The ``grader lms`` commands: grades and feedback back into Moodle or Canvas.
+
+Maps options to :mod:`grader.report.lms` over a batch folder read by
+:func:`grader.batch.outputs.read_class` (the stored grades with the
+instructor's decisions applied; nothing is graded) and prints what was
+filled in, what waits for review, and what to do in the LMS.
+
+Exit codes: 0 the file was written; 2 bad input (no such folder, a worksheet
+or gradebook that is not one, students that cannot be matched), and nothing
+was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from grader.cli.common import BatchFolderArgument, errors_to_exit
+from grader.errors import UsageError
+
+if TYPE_CHECKING:
+    from grader.report.results import StudentRow
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``lms moodle export|feedback-zip`` and ``lms canvas export`` to the application."""
+    lms = typer.Typer(
+        help="Grades and feedback back into the LMS: Moodle's grading worksheet and "
+        "feedback-files zip, a Canvas gradebook import.",
+        no_args_is_help=True,
+    )
+    moodle = typer.Typer(
+        help="Moodle assignment: fill the offline grading worksheet, make the feedback-files zip.",
+        no_args_is_help=True,
+    )
+    canvas = typer.Typer(help="Canvas: a gradebook import file.", no_args_is_help=True)
+    moodle.command("export")(moodle_export)
+    moodle.command("feedback-zip")(moodle_feedback_zip)
+    canvas.command("export")(canvas_export)
+    lms.add_typer(moodle, name="moodle")
+    lms.add_typer(canvas, name="canvas")
+    app.add_typer(lms, name="lms")
+
+
+_Target = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", metavar="FILE", help="Where to write it (default: under OUT/lms/)."
+    ),
+]
+_Rescale = Annotated[
+    bool,
+    typer.Option(
+        "--rescale",
+        help="The LMS's maximum grade differs from the rubric's points: write points × "
+        "(LMS maximum / rubric maximum) instead of refusing.",
+    ),
+]
+_IncludeHeld = Annotated[
+    bool,
+    typer.Option(
+        "--include-held",
+        help="Also send the grades that wait for the instructor (needs review, points that "
+        "do not count yet); by default they are left out and the student's feedback says so.",
+    ),
+]
+
+
+def _write(path: Path, data: bytes) -> None:
+    from grader.files import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(path, data, durable=False)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _listing(con: Console, title: str, items: Iterable[tuple[str, str]], style: str) -> None:
+    items = list(items)
+    if not items:
+        return
+    con.print(f"[{style}]{title} ({len(items)}):[/]")
+    for name, why in items:
+        con.print(f"  {escape(name)}: {escape(why)}", soft_wrap=True)
+
+
+def moodle_export(
+    out: BatchFolderArgument,
+    worksheet: Annotated[
+        Path,
+        typer.Option(
+            help="The grading worksheet downloaded from the Moodle assignment (Grading action "
+            "→ Download grading worksheet). It is read, not changed.",
+            show_default=False,
+        ),
+    ],
+    target: _Target = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ROLE=HEADER",
+            help="Name a column whose header the grader does not know (a Moodle in another "
+            "language): roles identifier, fullname, grade, maxgrade, modified, feedback. "
+            "E.g. --column feedback='Komentáře'. Repeat for several.",
+        ),
+    ] = None,
+    report_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TEMPLATE",
+            help="Link each student's feedback to their report, e.g. "
+            "https://example.org/hw5/{id}/report.html ({id}: submission id, {participant}: "
+            "Moodle participant number). Default: name the report.html of the feedback files.",
+        ),
+    ] = None,
+    rescale: _Rescale = False,
+    include_held: _IncludeHeld = False,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="The worksheet has only some of the students graded here (one group): fill "
+            "in those, list the others.",
+        ),
+    ] = False,
+) -> None:
+    """Fill Moodle's grading worksheet: grade and feedback per student, matched by participant.
+
+    Upload the written file in Moodle (Grading action → Upload grading
+    worksheet); upload the report files with `grader lms moodle feedback-zip`.
+    """
+    from grader.batch.outputs import read_class
+    from grader.report.lms.moodle import fill_worksheet, read_worksheet
+
+    err, con = Console(stderr=True), Console(soft_wrap=True)
+    with errors_to_exit(err):
+        named = _columns(column or [])
+        report_link = _link(report_url)
+        try:
+            data = worksheet.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"{worksheet}: cannot read it ({exc.strerror or exc})") from None
+        ws = read_worksheet(data, columns=named, where=str(worksheet))
+        state, results = read_class(out)
+        filled = fill_worksheet(
+            ws,
+            results,
+            report_link=report_link,
+            rescale=rescale,
+            include_held=include_held,
+            partial=partial,
+            where=str(worksheet),
+        )
+        path = target or state.out / "lms" / "moodle-grading-worksheet.csv"
+        _write(path, filled.text)
+    con.print(
+        f"{len(filled.written)} grade{'s' if len(filled.written) != 1 else ''} filled in"
+        + (", feedback for each graded student" if "feedback" in ws.columns else "")
+        + f"; {filled.no_submission} worksheet row(s) without a submission here left as they were."
+    )
+    _listing(con, "held back, the feedback says the grade follows", filled.held, "yellow")
+    _listing(con, "not graded (feedback only)", filled.not_graded, "red")
+    _listing(
+        con,
+        "not in this worksheet",
+        [(n, f"participant {p}") for n, p in filled.not_in_sheet],
+        "yellow",
+    )
+    _listing(
+        con,
+        "names differ (matched by participant number, as Moodle does)",
+        [
+            (f"participant {p}", f"worksheet {a!r}, graded as {b!r}")
+            for p, a, b in filled.names_differ
+        ],
+        "dim",
+    )
+    for name in filled.no_participant:
+        con.print(f"[yellow]no Moodle participant number, not in the worksheet:[/] {escape(name)}")
+    for note in filled.notes:
+        con.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    sep = {",": "comma", ";": "semicolon", "\t": "tab"}[ws.delimiter]
+    con.print(f"wrote {path}", soft_wrap=True)
+    con.print(
+        "Upload it in Moodle: the assignment → Grading action → Upload grading worksheet "
+        f"(encoding UTF-8, separator {sep}), as the same user language it was downloaded in."
+    )
+
+
+def _columns(pairs: list[str]) -> dict[str, str]:
+    named = {}
+    for pair in pairs:
+        role, sep, header = pair.partition("=")
+        if not sep or not header.strip():
+            raise UsageError(f"--column {pair!r}: expected ROLE=HEADER, e.g. feedback='Komentáře'")
+        named[role.strip()] = header.strip()
+    return named
+
+
+def _link(template: str | None) -> Callable[[StudentRow], str | None]:
+    """Where each student's report is, for the feedback text."""
+    if template is not None:
+        try:
+            template.format(id="x", participant="1", student="s")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise UsageError(
+                f"--report-url {template!r}: cannot fill in {exc}; use {{id}}, {{participant}} "
+                "or {student}"
+            ) from None
+
+    def link(row: StudentRow) -> str | None:
+        sub = row.submission
+        if template is None:
+            return "report.html among the feedback files of this assignment"
+        if sub is None:
+            return None
+        return template.format(
+            id=sub.id, participant=sub.lms_id or "", student=row.student_id or ""
+        )
+
+    return link
+
+
+def moodle_feedback_zip(
+    out: BatchFolderArgument,
+    target: _Target = None,
+    include_held: _IncludeHeld = False,
+) -> None:
+    """Make the zip for Moodle's "Upload multiple feedback files in a zip": each student's report.
+
+    One folder per student, `Full Name_12345_assignfeedback_file/report.html`,
+    matched by the participant number; the report is the student's page
+    without the links into the batch folder.
+    """
+    from grader.batch.outputs import read_class
+    from grader.check.bands import load_bands
+    from grader.report.html import render_student_report
+    from grader.report.lms.moodle import feedback_zip
+
+    err, con = Console(stderr=True), Console(soft_wrap=True)
+    with errors_to_exit(err):
+        state, results = read_class(out)
+        bands = load_bands(state.bands)
+        stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+
+        def render(row: StudentRow) -> str:
+            return render_student_report(
+                report=row.report,
+                submission=row.submission,
+                result=row.result,
+                bands=bands,
+                links=[],
+                rubric_title=results.title,
+                generated=stamp,
+            )
+
+        made = feedback_zip(results, render=render, include_held=include_held)
+        if not made.included:
+            raise UsageError(
+                "no report to send: "
+                + (
+                    "every graded student waits for review (pass --include-held to send anyway)"
+                    if made.held
+                    else "no graded student has a Moodle participant number (grade the class "
+                    "from Moodle's 'Download all submissions' zip)"
+                )
+            )
+        path = target or state.out / "lms" / "moodle-feedback-files.zip"
+        _write(path, made.data)
+    con.print(f"{len(made.included)} report(s) in the zip.")
+    _listing(con, "held back until reviewed", made.held, "yellow")
+    for name in made.no_participant:
+        con.print(f"[yellow]no Moodle participant number, left out:[/] {escape(name)}")
+    con.print(f"wrote {path}", soft_wrap=True)
+    con.print(
+        "Upload it in Moodle: the assignment → Grading action → Upload multiple feedback "
+        "files in a zip (the assignment needs 'Feedback files' enabled)."
+    )
+
+
+def canvas_export(
+    out: BatchFolderArgument,
+    gradebook: Annotated[
+        Path,
+        typer.Option(
+            help="The gradebook exported from Canvas (Grades → Export → CSV). It is read, not "
+            "changed.",
+            show_default=False,
+        ),
+    ],
+    assignment: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME_OR_ID",
+            help="The assignment column to fill: its name or Canvas id (needed when the "
+            "gradebook has several).",
+        ),
+    ] = None,
+    target: _Target = None,
+    rescale: _Rescale = False,
+    include_held: _IncludeHeld = False,
+) -> None:
+    """Write a Canvas gradebook import: one assignment column, the final grades of this class.
+
+    Import it in Canvas: Grades → Import. Canvas has no comment column in
+    this file: send the feedback as the students' report files.
+    """
+    from grader.batch.outputs import read_class
+    from grader.report.lms.canvas import fill_gradebook, read_gradebook
+
+    err, con = Console(stderr=True), Console(soft_wrap=True)
+    with errors_to_exit(err):
+        try:
+            data = gradebook.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"{gradebook}: cannot read it ({exc.strerror or exc})") from None
+        gb = read_gradebook(data, where=str(gradebook))
+        state, results = read_class(out)
+        made = fill_gradebook(
+            gb,
+            results,
+            assignment=assignment,
+            rescale=rescale,
+            include_held=include_held,
+            where=str(gradebook),
+        )
+        path = target or state.out / "lms" / "canvas-gradebook-import.csv"
+        _write(path, made.text)
+    con.print(f"{len(made.written)} grade(s) for {escape(made.column)}.")
+    _listing(con, "held back until reviewed", made.held, "yellow")
+    _listing(con, "not graded", made.not_graded, "red")
+    for name in made.unmatched:
+        con.print(f"[yellow]not found in the Canvas gradebook:[/] {escape(name)}")
+    for name in made.ambiguous:
+        con.print(
+            f"[yellow]two or more students could be {escape(name)}: left out (give SIS ids "
+            "in the roster)[/]"
+        )
+    con.print(f"wrote {path}", soft_wrap=True)
+    con.print("Import it in Canvas: Grades → Import, then check the changes it lists.")

@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup demo test test-fast lint bench translations clean
 
 setup: $(VENV)/.installed
 
@@ -32,6 +32,16 @@ test: lint
 
 test-fast: lint
 	$(BIN)/pytest -m 'not slow' $(PYTEST_ARGS)
+
+# after changing a message: extract the marked texts, merge them into the Czech catalog
+# (translate what is new in grader/locale/cs/LC_MESSAGES/grader.po), compile it
+translations: setup
+	$(BIN)/pybabel extract --quiet -F grader/locale/babel.cfg -o grader/locale/grader.pot \
+		--project hw-grader --no-wrap --sort-by-file .
+	$(BIN)/pybabel update --quiet -i grader/locale/grader.pot -d grader/locale -D grader \
+		--no-wrap --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d grader/locale -D grader
+	rm grader/locale/grader.pot
 
 bench: setup
 	$(BIN)/python bench/run_all.py

@@ -27,6 +27,8 @@ LAYERS: dict[str, int] = {
     "evidence": 0,
     "files": 0,
     "settings": 0,
+    "i18n": 0,  # the language in use and the message catalogs
+    "locale": 0,
     "intake": 1,
     "execute": 2,
     "extract": 3,

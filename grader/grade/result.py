@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from grader.evidence import Evidence
 
-__all__ = ["AppliedOverride", "CheckReport", "CriterionResult", "Grade", "Status"]
+__all__ = ["Advice", "AppliedOverride", "CheckReport", "CriterionResult", "Grade", "Status"]
 
 
 class Status(StrEnum):
@@ -32,6 +32,22 @@ class CriterionResult(BaseModel):
     reason: str
     cells: list[int] = Field(default_factory=list, description="where the evidence is")
     missing: str | None = Field(None, description="what to add, for a criterion not met")
+
+
+class Advice(BaseModel):
+    """One thing to improve, for the student: what to do, where, and what it is worth."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    criterion: str = Field(description="the requirement or criterion id it concerns (stable)")
+    points: int = Field(
+        description="points at stake: the criterion's points, or for a requirement the points "
+        "of every criterion that needs it"
+    )
+    text: str = Field(
+        description="what to do, in the grade's language, for the notebook's framework"
+    )
+    cells: list[int] = Field(default_factory=list, description="the cells it concerns")
 
 
 class AppliedOverride(BaseModel):
@@ -64,6 +80,7 @@ class Grade(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rubric: str
+    language: str = Field("en", description="the language of every text in the grade (en, cs)")
     points: int = Field(description="points earned now: criteria met (and counted)")
     max_points: int
     potential_points: int = Field(
@@ -78,6 +95,10 @@ class Grade(BaseModel):
     )
     notes: list[str] = Field(default_factory=list)
     criteria: list[CriterionResult]
+    advice: list[Advice] = Field(
+        default_factory=list,
+        description="what to improve, the most points at stake first (empty: nothing)",
+    )
     overrides: list[AppliedOverride] = Field(
         default_factory=list,
         description="instructor's decisions applied to this grade (empty: none)",

@@ -10,11 +10,7 @@ because everything a student typed (model names, headings) ends up on the page.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-import jinja2
 
 from grader.check.bands import Band
 from grader.grade.result import CheckReport
@@ -22,27 +18,12 @@ from grader.intake.submission import Submission
 from grader.report.dashboard import dashboard_view
 from grader.report.results import ClassResults, JobResult
 from grader.report.student import student_view
-from grader.report.words import count, duration, pct
+from grader.report.templating import render
 
 if TYPE_CHECKING:
     from grader.similarity.model import SimilarityReport
 
 __all__ = ["render_dashboard", "render_student_report"]
-
-
-@cache
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).with_name("templates"))),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["pct"] = pct
-    env.filters["duration"] = duration
-    env.filters["count"] = count
-    return env
 
 
 def render_student_report(
@@ -65,7 +46,7 @@ def render_student_report(
         rubric_title=rubric_title,
         generated=generated,
     )
-    return _env().get_template("report.html.j2").render(v=view)
+    return render("report.html.j2", v=view)
 
 
 # -------------------------------------------------------------- dashboard
@@ -94,4 +75,4 @@ def render_dashboard(
         similarity_problem=similarity_problem,
         similarity_page=similarity_page,
     )
-    return _env().get_template("dashboard.html.j2").render(v=view)
+    return render("dashboard.html.j2", v=view)

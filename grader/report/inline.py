@@ -15,15 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from grader.evidence import Severity
 from grader.grade.result import CheckReport, Status
 from grader.report.student import feedback_items
+from grader.report.templating import render
 from grader.report.words import KIND_LABELS, STATUS_LABELS, pct
 
 __all__ = ["CellRef", "SelfCheckView", "render_selfcheck", "selfcheck_view"]
@@ -168,17 +165,6 @@ def selfcheck_view(
     return view
 
 
-@cache
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).with_name("templates"))),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_selfcheck(view: SelfCheckView) -> str:
     """The self-check as an HTML fragment for a notebook's output."""
-    return _env().get_template("selfcheck.html.j2").render(v=view)
+    return render("selfcheck.html.j2", v=view)

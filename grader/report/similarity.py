@@ -9,11 +9,9 @@ request and runs no script (a Content-Security-Policy forbids both).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-import jinja2
-
+from grader.report.templating import render
 from grader.similarity.model import ChannelScores, PairEvidence, SimilarityReport
 
 __all__ = [
@@ -37,19 +35,6 @@ CHANNEL_LABELS: dict[str, str] = {
     "images": "figures",
     "architecture": "model",
 }
-
-
-@cache
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).with_name("templates"))),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["pct"] = lambda v: f"{v * 100:.0f} %"
-    return env
 
 
 @dataclass
@@ -238,7 +223,7 @@ def similarity_view(report: SimilarityReport, *, top: int = 20) -> SimilarityVie
 
 def render_similarity(report: SimilarityReport, *, top: int = 20) -> str:
     """The page, as a string of HTML."""
-    return _env().get_template("similarity.html.j2").render(v=similarity_view(report, top=top))
+    return render("similarity.html.j2", v=similarity_view(report, top=top))
 
 
 def write_similarity(report: SimilarityReport, out: Path, *, top: int = 20) -> dict[str, Path]:

@@ -1,0 +1,1 @@
+"""The message catalogs (gettext) of the languages the grader speaks."""

@@ -28,6 +28,7 @@ from grader.errors import GraderError, NotANotebookError
 from grader.execute.records import RunOptions
 from grader.execute.sandbox.limits import THREAD_VARIABLES
 from grader.files import atomic_write_text
+from grader.i18n import use_language
 from grader.intake.submission import Submission
 from grader.pipeline import Graded, grade_submission
 from grader.report.exports import gradescope_results
@@ -68,6 +69,7 @@ class Job(BaseModel):
         default=None, description="the GPU this run was given (local pool with --gpus)"
     )
     title: str = ""
+    language: str = Field(default="en", description="what the grade and the report speak")
 
 
 GradeFn = Callable[[Job], Graded]
@@ -218,6 +220,11 @@ def _protection_info(manifest: Any) -> dict[str, Any]:
 
 def process_job(job: Job, grade: GradeFn) -> JobResult:
     """Grade one submission and write its files; never raises for a bad submission."""
+    with use_language(job.language):  # a worker process starts in the default language
+        return _process(job, grade)
+
+
+def _process(job: Job, grade: GradeFn) -> JobResult:
     started = time.monotonic()
     folder = Path(job.folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,7 @@ class BatchOptions:
     cluster: Literal["local", "slurm"] | None = None  # a dask cluster started for this batch
     cluster_config: Path | None = None  # the Slurm settings (docs/cluster.md)
     only: tuple[str, ...] = ()  # regrade these students (id, student id or name), keep the rest
+    language: str = "en"  # what the reports, the feedback and the grades' texts are written in
 
     @property
     def mode(self) -> str:
@@ -75,6 +76,7 @@ def settings_fingerprint(options: BatchOptions, rubric_text: str, sub: Submissio
         HARNESS_VERSION,
         _package_version(),
         options.mode,
+        f"language={options.language}",
         rubric_text,
         str(r.data or "") if run else "",
         str(r.weights or "") if run else "",

@@ -41,6 +41,7 @@ from grader.grade.overrides import (
     parse_overrides,
 )
 from grader.grade.result import AppliedOverride, CheckReport, Status
+from grader.i18n import current_language
 from grader.intake.submission import ClassIntake, Submission
 from grader.report.exports import gradescope_results, write_exports
 from grader.report.results import ClassResults, JobResult, build_rows
@@ -64,6 +65,7 @@ __all__ = [
     "read_overrides",
     "rebuild_class",
     "record_batch",
+    "recorded_language",
     "unapplied_overrides",
     "write_overrides",
 ]
@@ -83,6 +85,13 @@ class BatchRecord(BaseModel):
     rubric: str | None = None
     bands: str | None = None
     mode: str = "static"
+    language: str | None = None
+
+
+def recorded_language(out: Path) -> str | None:
+    """The language the class in ``out`` was graded in (None: not recorded)."""
+    record = _read_record(out)
+    return record.language if record is not None else None
 
 
 def record_batch(out: Path, options: BatchOptions) -> None:
@@ -92,6 +101,7 @@ def record_batch(out: Path, options: BatchOptions) -> None:
         rubric=str(options.rubric.resolve()) if options.rubric else None,
         bands=str(options.bands.resolve()) if options.bands else None,
         mode=options.mode,
+        language=options.language,
     )
     atomic_write_text(out / RECORD, record.model_dump_json(indent=1), durable=False)
 
@@ -213,6 +223,7 @@ def _refresh(
         rubric=rubric_path,
         bands=bands,
         title=title,
+        language=current_language(),
     )
     write_report(job, report, result)
     points_max = report.grade.max_points if report is not None else max_points(job)

@@ -436,6 +436,7 @@ def _queue(
             bands=str(options.bands) if options.bands else None,
             run=run,
             title=title,
+            language=options.language,
         )
         sha = sub.notebook.sha256 if sub.notebook else None
         key = settings_fingerprint(options, rubric_text, sub)

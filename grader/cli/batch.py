@@ -29,6 +29,7 @@ from grader.cli.common import (
     EXIT_INTERRUPTED,
     BandsOption,
     DataOption,
+    LangOption,
     MemoryOption,
     NoBandsOption,
     ProfileChoice,
@@ -41,8 +42,10 @@ from grader.cli.common import (
     WeightsOption,
     errors_to_exit,
     memory_limits,
+    speaking,
 )
 from grader.errors import UsageError
+from grader.i18n import current_language
 from grader.settings import DEFAULT_TIMEOUT_CELL, DEFAULT_TIMEOUT_RUN
 
 if TYPE_CHECKING:
@@ -171,6 +174,7 @@ _Only = Annotated[
 ]
 
 
+@speaking(rubric="rubric")
 def batch(
     source: _Source,
     out: _Out = Path("reports") / "batch",
@@ -200,6 +204,7 @@ def batch(
     timeout_run: TimeoutRunOption = DEFAULT_TIMEOUT_RUN,
     force: _Force = False,
     only: _Only = None,
+    lang: LangOption = None,
 ) -> None:
     """Grade a whole class: reports per student, a dashboard, a gradebook. Resumable.
 
@@ -252,6 +257,7 @@ def batch(
             cluster=cluster.value if cluster else None,
             cluster_config=cluster_config,
             only=tuple(only or ()),
+            language=current_language(),
         )
         check_options(options)
         summary = _run(console, options)

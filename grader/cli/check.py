@@ -28,6 +28,7 @@ from grader.cli.common import (
     BandsOption,
     DataOption,
     JsonOption,
+    LangOption,
     NoBandsOption,
     ProfileChoice,
     RubricOption,
@@ -36,6 +37,7 @@ from grader.cli.common import (
     WeightsOption,
     errors_to_exit,
     print_error,
+    speaking,
 )
 from grader.errors import GraderError, UsageError
 
@@ -60,6 +62,7 @@ def register(app: typer.Typer) -> None:
     app.command()(schema)
 
 
+@speaking(rubric="rubric")
 def check(
     paths: Annotated[
         list[Path], typer.Argument(help="Notebooks, or folders searched for *.ipynb.")
@@ -121,6 +124,7 @@ def check(
             "test case per requirement and criterion of each notebook."
         ),
     ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Check notebooks from their stored outputs (about a second each, nothing is executed).
 

@@ -8,11 +8,12 @@ take are declared once here as ``Annotated`` types.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +22,7 @@ from rich.markup import escape
 from grader.errors import GraderError, UsageError
 from grader.execute.profiles import PROFILES
 from grader.execute.sandbox.registry import KERNEL_CHOICES, SANDBOX_CHOICES
+from grader.i18n import LANGUAGES, resolve_language, use_language
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -33,6 +35,8 @@ __all__ = [
     "HomeOption",
     "JsonOption",
     "KernelChoice",
+    "LangChoice",
+    "LangOption",
     "NoBandsOption",
     "ProfileChoice",
     "RubricOption",
@@ -47,9 +51,13 @@ __all__ = [
     "VerifyOption",
     "WeightsOption",
     "errors_to_exit",
+    "speak",
+    "speaking",
     "memory_limits",
     "print_error",
 ]
+
+T = TypeVar("T")
 
 #: the notebooks met what was asked / something failed / bad input / interrupted (Ctrl-C)
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -57,6 +65,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 ProfileChoice = StrEnum("ProfileChoice", {name: name for name in sorted(PROFILES, reverse=True)})  # type: ignore[misc]
 SandboxChoice = StrEnum("SandboxChoice", {name: name for name in SANDBOX_CHOICES})  # type: ignore[misc]
 KernelChoice = StrEnum("KernelChoice", {name: name for name in KERNEL_CHOICES})  # type: ignore[misc]
+LangChoice = StrEnum("LangChoice", {name: name for name in LANGUAGES})  # type: ignore[misc]
 
 
 def print_error(console: Console, message: str) -> None:
@@ -74,6 +83,56 @@ def errors_to_exit(console: Console, code: int = EXIT_BAD_INPUT) -> Iterator[Non
         raise typer.Exit(code) from None
 
 
+def rubric_language(path: Path | None) -> str | None:
+    """The language a rubric file declares (``language: cs``); None when it declares none or
+    cannot be read (the command itself then says what is wrong with it)."""
+    try:
+        from grader.grade.rubric import load_rubric
+
+        return getattr(load_rubric(path), "language", None)
+    except GraderError:
+        return None
+
+
+def batch_language(out: Path | None) -> str | None:
+    """The language a batch output folder was graded in (``batch.json``), else its rubric's."""
+    if out is None:
+        return None
+    from grader.batch.outputs import recorded_language
+
+    return recorded_language(out)
+
+
+def speaking(
+    *, folder: str | None = None, rubric: str | None = "rubric"
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Run a command in the language of its ``--lang`` option (``lang``), else of the batch
+    output folder named by its ``folder`` argument, else of the rubric named by its ``rubric``
+    option (the bundled Homework 5 rubric when not given), else the locale's, else English."""
+
+    def decorate(command: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(command)
+        def spoken(**kwargs: Any) -> T:
+            declared = batch_language(kwargs.get(folder)) if folder else None
+            if declared is None and rubric is not None:
+                declared = rubric_language(kwargs.get(rubric))
+            with speak(kwargs.get("lang"), declared):
+                return command(**kwargs)
+
+        return spoken
+
+    return decorate
+
+
+@contextmanager
+def speak(lang: LangChoice | str | None, rubric_language: str | None = None) -> Iterator[str]:
+    """Speak the language of ``--lang`` (or $GRADER_LANG), else the rubric's, else the locale's,
+    else English, for the rest of the command."""
+    chosen = resolve_language(None if lang is None else str(lang), rubric_language)
+    with use_language(chosen):
+        yield chosen
+
+
 def memory_limits(memory: str | None) -> int | None:
     """``--memory 6G`` in bytes (None: the default)."""
     if memory is None:
@@ -86,6 +145,16 @@ def memory_limits(memory: str | None) -> int | None:
         raise UsageError(f"--memory: {exc}") from None
 
 
+LangOption = Annotated[
+    LangChoice | None,
+    typer.Option(
+        "--lang",
+        envvar="GRADER_LANG",
+        help="Language of what the grader says: cs (Czech) or en (English). Default: the "
+        "rubric's language (Czech for Homework 5), else the system locale, else English.",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the result as JSON (schema: `grader schema`).")
 ]

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from grader.cli.common import BatchFolderArgument, errors_to_exit
+from grader.cli.common import BatchFolderArgument, LangOption, errors_to_exit, speaking
 from grader.errors import UsageError
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ def _listing(con: Console, title: str, items: Iterable[tuple[str, str]], style: 
         con.print(f"  {escape(name)}: {escape(why)}", soft_wrap=True)
 
 
+@speaking(folder="out")
 def moodle_export(
     out: BatchFolderArgument,
     worksheet: Annotated[
@@ -131,6 +132,7 @@ def moodle_export(
             "in those, list the others.",
         ),
     ] = False,
+    lang: LangOption = None,
 ) -> None:
     """Fill Moodle's grading worksheet: grade and feedback per student, matched by participant.
 
@@ -229,10 +231,12 @@ def _link(template: str | None) -> Callable[[StudentRow], str | None]:
     return link
 
 
+@speaking(folder="out")
 def moodle_feedback_zip(
     out: BatchFolderArgument,
     target: _Target = None,
     include_held: _IncludeHeld = False,
+    lang: LangOption = None,
 ) -> None:
     """Make the zip for Moodle's "Upload multiple feedback files in a zip": each student's report.
 
@@ -286,6 +290,7 @@ def moodle_feedback_zip(
     )
 
 
+@speaking(folder="out")
 def canvas_export(
     out: BatchFolderArgument,
     gradebook: Annotated[
@@ -307,6 +312,7 @@ def canvas_export(
     target: _Target = None,
     rescale: _Rescale = False,
     include_held: _IncludeHeld = False,
+    lang: LangOption = None,
 ) -> None:
     """Write a Canvas gradebook import: one assignment column, the final grades of this class.
 

@@ -21,7 +21,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from grader.cli.common import BatchFolderArgument, StudentArgument, errors_to_exit
+from grader.cli.common import (
+    BatchFolderArgument,
+    LangOption,
+    StudentArgument,
+    errors_to_exit,
+    speaking,
+)
 
 if TYPE_CHECKING:
     from grader.batch.overrides import Recorded
@@ -68,6 +74,7 @@ def _default_user() -> str:
         return "instructor"
 
 
+@speaking(folder="out")
 def set_(
     out: BatchFolderArgument,
     student: StudentArgument,
@@ -95,6 +102,7 @@ def set_(
         str | None,
         typer.Option(help="Who decided (default: your user name on this machine)."),
     ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Record a decision about one student's criterion; the reports are rebuilt, nobody is regraded.
 
@@ -120,7 +128,13 @@ def set_(
     _print_recorded(Console(soft_wrap=True), done, removed=False)
 
 
-def remove(out: BatchFolderArgument, student: StudentArgument, criterion: _Criterion) -> None:
+@speaking(folder="out")
+def remove(
+    out: BatchFolderArgument,
+    student: StudentArgument,
+    criterion: _Criterion,
+    lang: LangOption = None,
+) -> None:
     """Remove a decision: the grader's own finding counts again; the reports are rebuilt."""
     from grader.batch.overrides import remove_override
 
@@ -130,9 +144,11 @@ def remove(out: BatchFolderArgument, student: StudentArgument, criterion: _Crite
     _print_recorded(Console(soft_wrap=True), done, removed=True)
 
 
+@speaking(folder="out")
 def list_(
     out: BatchFolderArgument,
     as_json: Annotated[bool, typer.Option("--json", help="Print the decisions as JSON.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """List every decision of a class, with what the grader found and what changed since."""
     from grader.batch.overrides import list_overrides

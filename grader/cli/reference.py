@@ -21,11 +21,13 @@ from grader.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     HomeOption,
+    LangOption,
     ProfileChoice,
     ThreadsOption,
     WeightsOption,
     errors_to_exit,
     print_error,
+    speaking,
 )
 from grader.errors import GraderError
 
@@ -118,6 +120,7 @@ def _settings(
     return settings
 
 
+@speaking()
 def build(
     profile: _Profile = ProfileChoice["smoke"],
     seeds: Annotated[int, typer.Option(min=1, help="Number of seeded runs per notebook.")] = 3,
@@ -132,6 +135,7 @@ def build(
     home: HomeOption = None,
     threads: ThreadsOption = None,
     force: _Force = False,
+    lang: LangOption = None,
 ) -> None:
     """Run the reference notebooks over several seeds and write their bands."""
     console = Console(stderr=True)
@@ -193,6 +197,7 @@ def _print_bands(console: Console, band_set: object) -> None:
     console.print(table)
 
 
+@speaking()
 def verify(
     profile: _Profile = ProfileChoice["smoke"],
     reference: _Reference = None,
@@ -212,6 +217,7 @@ def verify(
     threads: ThreadsOption = None,
     force: _Force = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Execute every reference notebook: each must earn its expected points inside its bands."""
     console = Console(stderr=True)
@@ -270,6 +276,7 @@ def _print_report(console: Console, report: VerifyReport) -> None:
         console.print(f"  [red]✗[/] {p}", highlight=False, soft_wrap=True)
 
 
+@speaking()
 def compare(
     old: Annotated[Path, typer.Argument(help="A band file.")],
     new: Annotated[Path, typer.Argument(help="A rebuild of it with the same seeds.")],
@@ -281,6 +288,7 @@ def compare(
         float | None,
         typer.Option(help="Largest relative training-time difference (default: the file's)."),
     ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Check that a rebuilt band file reproduces another within the stated tolerance."""
     from grader.check.bands import load_band_set

@@ -22,12 +22,14 @@ from grader.cli.common import (
     DataOption,
     HomeOption,
     KernelChoice,
+    LangOption,
     ProfileChoice,
     SeedOption,
     ThreadsOption,
     WeightsOption,
     errors_to_exit,
     memory_limits,
+    speaking,
 )
 from grader.settings import DEFAULT_TIMEOUT_CELL, DEFAULT_TIMEOUT_RUN
 
@@ -47,6 +49,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(data_app, name="data")
 
 
+@speaking()
 def run(
     notebook: Annotated[Path, typer.Argument(help="The notebook to execute.")],
     profile: Annotated[
@@ -95,6 +98,7 @@ def run(
         ),
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Execute a notebook with the capture prelude and report what it trained and measured."""
     from grader.execute.records import RunOptions

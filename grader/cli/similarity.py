@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from grader.cli.common import print_error
+from grader.cli.common import LangOption, print_error, speaking
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
     app.command("similarity")(similarity)
 
 
+@speaking(folder="source")
 def similarity(
     source: Annotated[
         Path,
@@ -84,6 +85,7 @@ def similarity(
             "--json", help="Print the report as JSON on stdout (progress stays on stderr)."
         ),
     ] = False,
+    lang: LangOption = None,
 ) -> None:
     """Rank pairs of notebooks by the rare material they share: a reason to look, never a verdict.
 

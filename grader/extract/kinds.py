@@ -388,7 +388,22 @@ _KERAS_ALIASES: dict[str, str] = {
     "InputLayer": "Input",
 }
 
-_KERAS_LAYERS = frozenset(
+#: Keras preprocessing layers that augment images (a layer of the model and an augmentation).
+_KERAS_AUGMENTATION = frozenset(
+    {
+        "RandomFlip",
+        "RandomRotation",
+        "RandomZoom",
+        "RandomCrop",
+        "RandomTranslation",
+        "RandomContrast",
+        "RandomBrightness",
+        "RandomHeight",
+        "RandomWidth",
+    }
+)
+
+_KERAS_LAYERS = _KERAS_AUGMENTATION | frozenset(
     {
         "Conv1D",
         "Conv2D",
@@ -430,15 +445,6 @@ _KERAS_LAYERS = frozenset(
         "Normalization",
         "Resizing",
         "CenterCrop",
-        "RandomFlip",
-        "RandomRotation",
-        "RandomZoom",
-        "RandomCrop",
-        "RandomTranslation",
-        "RandomContrast",
-        "RandomBrightness",
-        "RandomHeight",
-        "RandomWidth",
         "ZeroPadding2D",
         "Cropping2D",
         "UpSampling2D",
@@ -483,17 +489,8 @@ CONV_LAYERS = frozenset(
 )
 
 #: Layer / transform names (canonical and torchvision) that augment images.
-AUGMENTATION_LAYERS = frozenset(
+AUGMENTATION_LAYERS = _KERAS_AUGMENTATION | frozenset(
     {
-        "RandomFlip",
-        "RandomRotation",
-        "RandomZoom",
-        "RandomCrop",
-        "RandomTranslation",
-        "RandomContrast",
-        "RandomBrightness",
-        "RandomHeight",
-        "RandomWidth",
         "RandAugment",
         "AugMix",
         "AutoAugment",

@@ -268,15 +268,7 @@ def _from_tokenize(
         elif typ == tokenize.NUMBER:
             out.append(number(text))
         elif typ == tokenize.OP:
-            if text in "([{":
-                depth += 1
-                params.opened(text, depth)
-            elif text in ")]}":
-                params.closed(depth)
-                depth = max(0, depth - 1)
-                if out and out[-1] == ",":
-                    out.pop()  # a trailing comma, as formatters add it
-            out.append(text)
+            depth = _operator(text, depth, params, out)
         elif typ == tokenize.NEWLINE:
             if out and out[-1] != ";":
                 out.append(";")
@@ -286,6 +278,20 @@ def _from_tokenize(
             out.append("}")
         # ERRORTOKEN and friends (a stray $ or ?) are dropped
     return out
+
+
+def _operator(text: str, depth: int, params: _Params, out: list[str]) -> int:
+    """Append an operator or bracket to ``out``; the bracket depth after it."""
+    if text in "([{":
+        depth += 1
+        params.opened(text, depth)
+    elif text in ")]}":
+        params.closed(depth)
+        depth = max(0, depth - 1)
+        if out and out[-1] == ",":
+            out.pop()  # a trailing comma, as formatters add it
+    out.append(text)
+    return depth
 
 
 def _from_regex(
@@ -326,15 +332,7 @@ def _from_regex(
             if depth == 0 and out and out[-1] != ";":
                 out.append(";")
         else:
-            if text in "([{":
-                depth += 1
-                params.opened(text, depth)
-            elif text in ")]}":
-                params.closed(depth)
-                depth = max(0, depth - 1)
-                if out and out[-1] == ",":
-                    out.pop()
-            out.append(text)
+            depth = _operator(text, depth, params, out)
     return out
 
 

@@ -192,18 +192,20 @@ def scan(node: ast.AST) -> Scan:
     return found
 
 
+def _callee(call: ast.Call) -> str:
+    """The last name of what is called: ``fit`` for ``model.fit(...)``, ``print`` for
+    ``print(...)``; empty for anything else (``f()(...)``, ``x[0](...)``)."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
 def constructs_model(node: ast.AST) -> bool:
     """Whether ``node`` calls a model constructor or a pretrained network."""
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
-            func = sub.func
-            name = (
-                func.attr
-                if isinstance(func, ast.Attribute)
-                else func.id
-                if isinstance(func, ast.Name)
-                else ""
-            )
+            name = _callee(sub)
             if name in MODEL_CTORS or name in KERAS_APPLICATIONS or name in TORCHVISION_MODELS:
                 return True
     return False
@@ -241,12 +243,5 @@ def ends_with_plot(node: ast.expr) -> bool:
     """
     if not isinstance(node, ast.Call):
         return False
-    func = node.func
-    name = (
-        func.attr
-        if isinstance(func, ast.Attribute)
-        else func.id
-        if isinstance(func, ast.Name)
-        else ""
-    )
+    name = _callee(node)
     return name in _PLOT_CALLS or name.startswith("set_")

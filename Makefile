@@ -36,9 +36,9 @@ test-fast: lint
 # after changing a message: extract the marked texts, merge them into the Czech catalog
 # (translate what is new in grader/locale/cs/LC_MESSAGES/grader.po), compile it
 translations: setup
-	$(BIN)/pybabel extract --quiet -F grader/locale/babel.cfg -o grader/locale/grader.pot \
+	$(BIN)/pybabel --quiet extract -F grader/locale/babel.cfg -o grader/locale/grader.pot \
 		--project hw-grader --no-wrap --sort-by-file .
-	$(BIN)/pybabel update --quiet -i grader/locale/grader.pot -d grader/locale -D grader \
+	$(BIN)/pybabel --quiet update -i grader/locale/grader.pot -d grader/locale -D grader \
 		--no-wrap --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --statistics -d grader/locale -D grader
 	rm grader/locale/grader.pot

@@ -20,6 +20,7 @@ from grader.evidence import Evidence, Finding, Severity
 from grader.extract import extract_evidence, notebook_info
 from grader.grade.result import CheckReport
 from grader.grade.rubric import Rubric, load_rubric
+from grader.i18n import _
 from grader.intake.notebook import LoadedNotebook, find_notebooks, load_notebook
 from grader.intake.roster import Roster
 from grader.intake.submission import StudentContext, Submission
@@ -94,11 +95,11 @@ def grade_submission(
     from grader.check.band_checks import BandContext, band_findings
 
     if submission.notebook is None:
-        names = ", ".join(f.name for f in submission.files) or "nothing"
+        names = ", ".join(f.name for f in submission.files) or _("nothing")
         return Graded(
             report=None,
             status="no-notebook",
-            reason=f"no notebook (.ipynb) handed in (found: {names})",
+            reason=_("no notebook (.ipynb) handed in (found: {files})").format(files=names),
         )
     loaded = load_notebook(Path(submission.notebook.path))
     rubric = rubric or load_rubric()
@@ -147,7 +148,7 @@ def _failed_run(result: RunResult) -> Graded | None:
                 Finding(
                     code="run-failed",
                     severity=Severity.error,
-                    message=f"the run stopped: {result.failure.message}",
+                    message=_("the run stopped: {why}").format(why=result.failure.message),
                     cell=result.failure.cell,
                 )
             )

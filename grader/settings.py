@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from grader.i18n import _
+
 __all__ = [
     "__version__",
     "DEFAULT_TIMEOUT_CELL",
@@ -50,4 +52,4 @@ def suggest(word: str, known: Iterable[str]) -> str | None:
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for a typo of a known word, else an empty string."""
     close = suggest(word, known)
-    return f" (did you mean {close!r}?)" if close else ""
+    return _(" (did you mean {word!r}?)").format(word=close) if close else ""

@@ -44,11 +44,17 @@ INCOMPLETE = REPO / "submissions" / "cerna_carol" / "ukol5.ipynb"  # misses some
 # ------------------------------------------------------------------ the package list
 
 
+def _catalog_folder(path: Path) -> bool:
+    """``grader/locale/<lang>/LC_MESSAGES``: data of the package ``grader.locale``."""
+    parts = path.relative_to(REPO / "grader").parts
+    return len(parts) >= 2 and parts[0] == "locale"
+
+
 def _package_folders() -> set[str]:
     root = REPO / "grader"
     folders = {"grader"}
     for path in root.rglob("*"):
-        if path.is_dir() and "__pycache__" not in path.parts:
+        if path.is_dir() and "__pycache__" not in path.parts and not _catalog_folder(path):
             folders.add(".".join(("grader", *path.relative_to(root).parts)))
     return folders
 
@@ -171,6 +177,7 @@ def test_the_wheel_carries_the_rubric_the_bands_and_the_templates(installed: Ins
         "grader/bundled/bands/smoke.json",
         "grader/report/templates/selfcheck.html.j2",
         "grader/ci/templates/github.yml.j2",
+        "grader/locale/cs/LC_MESSAGES/grader.mo",
     ):
         assert name in names
     assert not any(n.startswith(("rubrics/", "reference/", "tests/")) for n in names)
@@ -210,6 +217,16 @@ def test_installed_grader_checks_from_another_folder_as_the_checkout_does(
     assert json.loads(run.stdout) == from_checkout
     codes = {f["code"] for f in from_checkout["findings"]}
     assert "reference-band" in codes  # compared with the bands the grader comes with
+
+    czech = _run(
+        [installed.grader, "check", "my_hw5.ipynb", "--json", "--lang", "cs"], cwd=elsewhere
+    )
+    doc = json.loads(czech.stdout)  # the catalog ships in the wheel: the texts are Czech
+    assert doc["grade"]["language"] == "cs" and any(ch in czech.stdout for ch in "čěřšůž")
+    assert [c["status"] for c in doc["grade"]["criteria"]] == [
+        c["status"] for c in from_checkout["grade"]["criteria"]
+    ]
+    assert doc["grade"]["criteria"][0]["title"] != from_checkout["grade"]["criteria"][0]["title"]
 
     listed = _run([installed.grader, "rubric", "list"], cwd=elsewhere)
     assert listed.returncode == 0, listed.stderr

@@ -217,7 +217,8 @@ def test_an_unverified_accuracy_is_on_the_review_list() -> None:
 def test_feedback_lists_missing_work_first() -> None:
     report = make_report(summary=False)
     items = feedback_items(report)
-    assert items and "summary" in items[0].lower()
+    # the grade's advice for the summary (most points at stake), or the criterion itself
+    assert items and ("summary" in items[0].lower() or "compares the models" in items[0])
     assert any("Xception" in i for i in items)  # the warning finding
 
 

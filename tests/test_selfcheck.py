@@ -247,11 +247,17 @@ def test_rubric_titles_are_escaped_too(tmp_path: Path) -> None:
     text = (REPO / "rubrics" / "hw5.yaml").read_text(encoding="utf-8")
     rubric = tmp_path / "r.yaml"
     rubric.write_text(
-        text.replace('title: "Homework 5: transfer', f'title: "{HOSTILE} 5: transfer', 1),
+        text.replace('en: "Homework 5: transfer', f'en: "{HOSTILE} 5: transfer', 1).replace(
+            'cs: "Domácí úkol 5', f'cs: "{HOSTILE} 5', 1
+        ),
         encoding="utf-8",
     )
     result = run_selfcheck(path, env=Surroundings(cwd=tmp_path), rubric=rubric, bands=False)
     assert HOSTILE not in result.html and "&lt;script&gt;" in result.html
+    czech = run_selfcheck(
+        path, env=Surroundings(cwd=tmp_path), rubric=rubric, bands=False, lang="cs"
+    )
+    assert HOSTILE not in czech.html and "&lt;script&gt;" in czech.html
 
 
 def test_problems_are_shown_not_raised(tmp_path: Path) -> None:
@@ -299,7 +305,7 @@ def test_import_grader_stays_cheap() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     ).stdout
-    assert out.strip() == "['grader', 'grader.settings']"
+    assert out.strip() == "['grader', 'grader.i18n', 'grader.settings']"
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -28,7 +28,7 @@ from grader.errors import GraderError, NotANotebookError
 from grader.execute.records import RunOptions
 from grader.execute.sandbox.limits import THREAD_VARIABLES
 from grader.files import atomic_write_text
-from grader.i18n import use_language
+from grader.i18n import _, use_language
 from grader.intake.submission import Submission
 from grader.pipeline import Graded, grade_submission
 from grader.report.exports import gradescope_results
@@ -357,17 +357,17 @@ def write_report(job: Job, report: CheckReport | None, result: JobResult) -> Non
 
     folder = Path(job.folder)
     links: list[tuple[str, str]] = [
-        ("class dashboard", os.path.relpath(Path(job.out) / "index.html", folder))
+        (_("class dashboard"), os.path.relpath(Path(job.out) / "index.html", folder))
     ]
     if report is not None:
-        links.append(("evidence (JSON)", "evidence.json"))
+        links.append((_("evidence (JSON)"), "evidence.json"))
     links.append(("results.json", "results.json"))
     if result.run is not None:
         links += [
             (label, href) for label, href in result.run.files.items() if (folder / href).exists()
         ]
     if (folder / "error.txt").exists():
-        links.append(("grader error log", "error.txt"))
+        links.append((_("grader error log"), "error.txt"))
     html = render_student_report(
         report=report,
         submission=job.submission,

@@ -41,7 +41,7 @@ from grader.grade.overrides import (
     parse_overrides,
 )
 from grader.grade.result import AppliedOverride, CheckReport, Status
-from grader.i18n import current_language
+from grader.i18n import _, current_language
 from grader.intake.submission import ClassIntake, Submission
 from grader.report.exports import gradescope_results, write_exports
 from grader.report.results import ClassResults, JobResult, build_rows
@@ -187,7 +187,10 @@ def unapplied_overrides(
             evidence_changed=bool(o.sha256)
             and sub.notebook is not None
             and o.sha256 != sub.notebook.sha256,
-            note=f"not applied: this submission has no grade now ({result.reason or result.status})",
+            note=_("not applied: this submission has no grade now ({why})").format(
+                why=result.reason or result.status
+            ),
+            applied=False,
         )
         for o in overrides.of(sub.id)
     ]
@@ -295,14 +298,14 @@ def class_results(
                 report,
                 rubric_path=refresh.get("rubric"),
                 bands=refresh.get("bands"),
-                title=rubric.title,
+                title=rubric.display_title(),
             )
         if (folder / "report.html").exists():
             hrefs[sub.id] = f"submissions/{sub.id}/report.html"
     rows = build_rows(intake, results, reports, report_href=hrefs, unapplied=unapplied)
     modes = [r.result.run.profile if r.result.run else "static" for r in rows if r.result]
     return ClassResults(
-        title=rubric.title,
+        title=rubric.display_title(),
         rubric=rubric.id,
         max_points=rubric.max_points,
         intake=intake,
@@ -350,10 +353,10 @@ def _write_dashboard(
     try:
         similarity = read_similarity(out)
     except (OSError, ValueError) as exc:
-        problem = (
-            f"similarity.json could not be read ({type(exc).__name__}); "
-            "run `grader similarity` on this folder again"
-        )
+        problem = _(
+            "similarity.json could not be read ({error}); run `grader similarity` on this "
+            "folder again"
+        ).format(error=type(exc).__name__)
     stamp = generated or datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M")
     html = render_dashboard(
         results,

@@ -33,6 +33,7 @@ from grader.grade.overrides import (
     point_problem,
 )
 from grader.grade.result import AppliedOverride, CheckReport
+from grader.grade.rubric import is_late_note
 from grader.intake.lookup import describe, find_submission
 from grader.intake.submission import Submission
 from grader.report.results import ClassResults, JobResult
@@ -106,9 +107,7 @@ def set_override(
         _check_criterion(state, criterion, status, points)
         report = _graded_report(state, sub, "decide")
         found = next((c for c in report.grade.criteria if c.id == criterion), None)
-        if criterion == LATE and not any(
-            n.startswith("submitted late") for n in report.grade.notes
-        ):
+        if criterion == LATE and not any(is_late_note(n) for n in report.grade.notes):
             raise OverrideError(
                 f"{describe(sub)} did not hand in late (the rubric's deadline and the "
                 "submission time say so): there is no late submission to accept or refuse"

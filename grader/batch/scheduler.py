@@ -355,7 +355,7 @@ def run_batch(
         only = {s.id for s in find_submissions(intake, options.only)} if options.only else None
         record_batch(out, options)
         journal = Journal(out / "journal")
-        jobs = _queue(intake, journal, options, rubric_path, rubric.title, only=only)
+        jobs = _queue(intake, journal, options, rubric_path, rubric.display_title(), only=only)
         total = len(intake.submissions)
         skipped = total - len(jobs)
         emit(BatchEvent("planned", total, skipped, 0, 0, skipped))

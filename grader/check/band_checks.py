@@ -20,20 +20,9 @@ only with the band of the same data and profile (:class:`BandContext`); when
 there is none, a ``no-band`` finding says so plainly. Checks are registered in
 :data:`BAND_CHECKS`, so adding one is adding a function.
 
-Some checks need no band, so they also run where none matches (a student's
-stored CIFAR-10 outputs before an instructor has built the full band); their
-bounds come from sampling statistics of the notebook's own set sizes and curves:
-
-* ``test-above-validation``: a test accuracy above the model's best validation
-  accuracy by more than sampling noise (possible test leakage), with or
-  without a band;
-* ``at-chance``: a test accuracy that cannot be told from guessing;
-* ``ordering`` (as information): transfer learning not above the CNN from
-  scratch, which the assignment expects;
-* ``overfitting`` (as information): a validation loss that rises by more than
-  its own epoch-to-epoch noise while the accuracy gap exceeds sampling noise;
-* ``fine-tune-learning-rate``: a fine-tuning stage that continues a frozen
-  stage without lowering the learning rate (with or without a band).
+Some checks need no band, so they also run where none matches
+(:mod:`grader.check.unbanded`); the sentences, likely causes and advice of
+both are worded in :mod:`grader.check.advice`, for the framework of each model.
 
 This module reads plain evidence and band data only: the static check can use
 it without importing TensorFlow, papermill or pandas.
@@ -41,14 +30,38 @@ it without importing TensorFlow, papermill or pandas.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader.check.bands import DATA_NAMES, Band, BandSet, Stats, select_band_set
+from grader.check.advice import (
+    BASE_INPUT_RANGE,
+    TRANSFER_KINDS,
+    below_causes,
+    broken_ordering,
+    finding,
+    finite,
+    label,
+    leak_check,
+    leak_hint,
+    ordering_causes,
+    overfitting_advice,
+    pct,
+    random_init,
+    range_text,
+)
+from grader.check.bands import Band, BandSet, data_name, select_band_set
+from grader.check.unbanded import (
+    AT_CHANCE,
+    FINE_TUNE_RATE,
+    ORDERING,
+    OVERFITTING,
+    TEST_ABOVE_VALIDATION,
+    any_band,
+    unbanded,
+)
 from grader.evidence import Evidence, Finding, Method, ModelKind, ModelRun, Severity
-from grader.extract.kinds import input_contract
+from grader.i18n import _, ngettext
 
 __all__ = [
     "ABOVE_BAND",
@@ -64,6 +77,7 @@ __all__ = [
     "REFERENCE_BAND",
     "TEST_ABOVE_VALIDATION",
     "TIME_RATIO",
+    "TRANSFER_KINDS",
     "BandContext",
     "band_findings",
     "random_init",
@@ -73,14 +87,7 @@ NO_BAND = "no-band"
 REFERENCE_BAND = "reference-band"
 BELOW_BAND = "below-band"
 ABOVE_BAND = "above-band"
-ORDERING = "ordering"
 TIME_RATIO = "training-time-ratio"
-OVERFITTING = "overfitting"
-AT_CHANCE = "at-chance"
-TEST_ABOVE_VALIDATION = "test-above-validation"
-FINE_TUNE_RATE = "fine-tune-learning-rate"
-#: a run's own measurement (grader.check.integrity): a pretrained base fed the wrong input scale
-BASE_INPUT_RANGE = "base-input-range"
 #: the codes that report a problem (the reference solutions must get none of them)
 PROBLEM_CODES = (
     BELOW_BAND,
@@ -92,10 +99,6 @@ PROBLEM_CODES = (
     TEST_ABOVE_VALIDATION,
     FINE_TUNE_RATE,
 )
-#: standard errors by which a test accuracy must exceed the best validation accuracy to be reported
-_LEAK_Z = 4.0
-
-TRANSFER_KINDS = (ModelKind.transfer_frozen, ModelKind.fine_tuned)
 
 #: relation names in a band file
 TRANSFER_MINUS_SCRATCH = "transfer_minus_scratch"
@@ -143,39 +146,16 @@ class BandContext:
         )
 
     def describe(self) -> str:
-        data = DATA_NAMES.get(self.data or "", self.data or "unknown data")
-        return f"{data}, {self.profile or 'unknown'} profile"
+        """E.g. 'CIFAR-10, full profile', in the language in use."""
+        profile = (
+            _("{profile} profile").format(profile=self.profile)
+            if self.profile
+            else _("unknown profile")
+        )
+        return f"{data_name(self.data)}, {profile}"
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def random_init(weights: str | None) -> bool:
-    """Whether a base ran without pretrained weights (none asked for, or a smoke fallback)."""
-    if not weights:
-        return False
-    w = weights.lower()
-    return w == "none" or "random" in w or "missing" in w
-
-
-def _label(m: ModelRun) -> str:
-    return f"{m.name} ({m.kind.value}{', ' + m.base if m.base else ''})"
-
-
-def _pct(x: float) -> str:
-    return f"{x:.1%}"
-
-
-def _range(st: Stats | tuple[float, float] | None, fmt: Callable[[float], str] = _pct) -> str:
-    if isinstance(st, tuple):
-        return f"{fmt(st[0])}–{fmt(st[1])}"
-    if st is None or st.low is None or st.high is None:
-        return "?"
-    return f"{fmt(st.low)}–{fmt(st.high)}"
-
-
-def _finite(values: Sequence[float] | None) -> list[float]:
-    return [v for v in (values or []) if isinstance(v, int | float) and math.isfinite(v)]
 
 
 def _comparable(m: ModelRun, band: Band | None) -> bool:
@@ -196,136 +176,6 @@ def _seconds_per_epoch(m: ModelRun) -> float | None:
     return m.fit_seconds / m.epochs
 
 
-def _finding(code: str, severity: Severity, message: str, m: ModelRun | None = None) -> Finding:
-    cell = None
-    if m is not None:
-        prov = m.test_accuracy_provenance or m.provenance
-        cell = prov.cell if prov else None
-    return Finding(
-        code=code, severity=severity, message=message, cell=cell, model=m.id if m else None
-    )
-
-
-def _input_expectation(base: str | None) -> str | None:
-    contract = input_contract(base)
-    return contract.expects if contract else None
-
-
-def _at_chance(ev: Evidence, m: ModelRun, bs: BandSet | None) -> str | None:
-    """'about chance level ...' when the accuracy cannot be told from guessing, else None."""
-    n_classes = ev.data.n_classes or (len(bs.data.classes) if bs and bs.data.classes else None)
-    n_test = ev.data.test_size or (bs.data.test_size if bs else None)
-    if not n_classes or not n_test or m.test_accuracy is None or n_classes < 2:
-        return None
-    chance = 1.0 / n_classes
-    if m.test_accuracy > chance + 3 * math.sqrt(chance * (1 - chance) / n_test):
-        return None
-    return (
-        f"the accuracy is at chance level ({chance:.0%} for {n_classes} classes): the model "
-        "predicts about one class for every image"
-    )
-
-
-def _below_causes(ev: Evidence, m: ModelRun, band: Band, bs: BandSet) -> list[str]:
-    causes = []
-    chance = _at_chance(ev, m, bs)
-    if chance:
-        causes.append(chance)
-    ref_epochs = band.epochs.median if band.epochs else None
-    if m.epochs and band.epochs and band.epochs.min and m.epochs < band.epochs.min:
-        causes.append(
-            f"too few epochs ({m.epochs}; the reference trains {ref_epochs:.0f})"
-            if ref_epochs
-            else f"too few epochs ({m.epochs})"
-        )
-    ref_lr = band.learning_rate.max if band.learning_rate else None
-    if m.kind == ModelKind.fine_tuned:
-        if m.learning_rate and ref_lr and m.learning_rate > ref_lr:
-            causes.append(
-                f"a learning rate too high for fine-tuning ({m.learning_rate:g}; the reference "
-                f"uses {ref_lr:g}): large steps destroy the pretrained features"
-            )
-        elif not m.learning_rate:
-            causes.append(
-                "a learning rate too high for fine-tuning (use about 1/100 of the head's)"
-            )
-    if m.kind in TRANSFER_KINDS:
-        measured = _measured_input(ev, m)
-        if measured:
-            causes.insert(0, measured)
-        else:
-            expects = _input_expectation(m.base)
-            causes.append(
-                "the pretrained base fed unpreprocessed inputs"
-                + (
-                    f": {m.base} expects {expects}"
-                    if expects
-                    else " (use the base's preprocess_input)"
-                )
-            )
-        causes.append("images not upsampled (the base was pretrained on 224 px images)")
-        if m.kind == ModelKind.fine_tuned:
-            causes.append(
-                "the base's batch normalisation in training mode (call it with training=False)"
-            )
-    else:
-        causes.append(
-            "batch normalisation statistics that have not settled (few steps per epoch: a large "
-            "batch, or BatchNormalization's default momentum 0.99 on a small dataset)"
-        )
-        causes.append("pixels not scaled (divide by 255)")
-        causes.append("a learning rate too high or too low for the optimizer")
-        if not m.epochs or not band.epochs:
-            causes.append("too few epochs")
-    return causes
-
-
-def _unpreprocessed(m: ModelRun) -> str:
-    expects = _input_expectation(m.base)
-    return "the pretrained base fed unpreprocessed inputs" + (
-        f" ({m.base} expects {expects})" if expects else ""
-    )
-
-
-def _broken_ordering(ev: Evidence) -> tuple[ModelRun, ModelRun] | None:
-    """(best CNN from scratch, best pretrained transfer model) when transfer is not above."""
-    scratch = [
-        m for m in ev.models if m.kind == ModelKind.scratch_cnn and m.test_accuracy is not None
-    ]
-    transfer = [
-        m
-        for m in ev.models
-        if m.kind in TRANSFER_KINDS and m.test_accuracy is not None and not random_init(m.weights)
-    ]
-    if not scratch or not transfer:
-        return None
-    best_s = max(scratch, key=lambda m: m.test_accuracy or 0.0)
-    best_t = max(transfer, key=lambda m: m.test_accuracy or 0.0)
-    if (best_t.test_accuracy or 0.0) > (best_s.test_accuracy or 0.0):
-        return None
-    return best_s, best_t
-
-
-def _measured_input(ev: Evidence, m: ModelRun) -> str | None:
-    """The run's own finding that this model's base gets inputs on the wrong scale, if any."""
-    for f in ev.findings:
-        if f.code == BASE_INPUT_RANGE and f.model == m.id:
-            return "measured in this run: " + f.message
-    return None
-
-
-def _leak_hint(ev: Evidence, m: ModelRun) -> str:
-    related = [
-        f.message
-        for f in ev.findings
-        if f.code in ("train-test-overlap", "test-used-for-validation")
-        and (f.model is None or f.model == m.id)
-    ]
-    if related:
-        return " The harness also found: " + "; ".join(related[:2]) + "."
-    return ""
-
-
 # ------------------------------------------------------------------- checks
 
 BandCheck = Callable[[Evidence, BandSet], list[Finding]]
@@ -340,6 +190,15 @@ def _check(code: str) -> Callable[[BandCheck], BandCheck]:
     return register
 
 
+def _where(band: Band) -> str:
+    """The band a model is held to: '80.1%–85.3% for scratch_cnn (on MobileNetV2)'."""
+    if band.base:
+        return _("{range} for {kind} on {base}").format(
+            range=range_text(band.test_accuracy), kind=band.kind, base=band.base
+        )
+    return _("{range} for {kind}").format(range=range_text(band.test_accuracy), kind=band.kind)
+
+
 @_check("accuracy")
 def _accuracy(ev: Evidence, bs: BandSet) -> list[Finding]:
     """Test accuracy below or above its kind's band."""
@@ -351,35 +210,25 @@ def _accuracy(ev: Evidence, bs: BandSet) -> list[Finding]:
         if not _comparable(m, band) or band is None or band.test_accuracy is None:
             continue
         low, high = band.test_accuracy
-        where = f"{_range(band.test_accuracy)} for {band.kind}" + (
-            f" on {band.base}" if band.base else ""
-        )
+        values = {
+            "model": label(m),
+            "accuracy": pct(m.test_accuracy),
+            "band": _where(band),
+            "reference": bs.describe(),
+        }
         if m.test_accuracy < low:
-            causes = _below_causes(ev, m, band, bs)
-            out.append(
-                _finding(
-                    BELOW_BAND,
-                    _severity(bs),
-                    f"{_label(m)}: test accuracy {_pct(m.test_accuracy)} is below what the "
-                    f"reference solutions reach ({where}; {bs.describe()}). Likely causes: "
-                    + "; ".join(causes)
-                    + ".",
-                    m,
-                )
-            )
+            message = _(
+                "{model}: test accuracy {accuracy} is below what the reference solutions reach "
+                "({band}; {reference}). Likely causes: {causes}."
+            ).format(causes="; ".join(below_causes(ev, m, band, bs)), **values)
+            out.append(finding(BELOW_BAND, _severity(bs), message, m))
         elif m.test_accuracy > high:
-            out.append(
-                _finding(
-                    ABOVE_BAND,
-                    _severity(bs),
-                    f"{_label(m)}: test accuracy {_pct(m.test_accuracy)} is above anything the "
-                    f"reference solutions reach ({where}; {bs.describe()}): possible test "
-                    "leakage. Check that no test image reached training (fit on x_test, the "
-                    "test set used as validation data or for early stopping, a split that "
-                    "overlaps)." + _leak_hint(ev, m),
-                    m,
-                )
-            )
+            said = _(
+                "{model}: test accuracy {accuracy} is above anything the reference solutions "
+                "reach ({band}; {reference}): possible test leakage."
+            ).format(**values)
+            message = f"{said} {leak_check(m)}{leak_hint(ev, m)}"
+            out.append(finding(ABOVE_BAND, _severity(bs), message, m))
     return out
 
 
@@ -389,24 +238,25 @@ def _ordering(ev: Evidence, bs: BandSet) -> list[Finding]:
     rel = bs.relations.get(TRANSFER_MINUS_SCRATCH)
     if rel is None or rel.low is None or rel.low <= 0 or rel.mean is None:
         return []  # the reference runs do not show the ordering reliably: nothing to hold to
-    broken = _broken_ordering(ev)
+    broken = broken_ordering(ev)
     if broken is None:
         return []
     best_s, best_t = broken
-    return [
-        _finding(
-            ORDERING,
-            _severity(bs),
-            f"transfer learning ({_label(best_t)}, {_pct(best_t.test_accuracy or 0.0)}) is not "
-            f"above the CNN from scratch ({best_s.name}, {_pct(best_s.test_accuracy or 0.0)}); "
-            f"in the reference runs it is {rel.mean:+.1%} above (range "
-            f"{_range(rel, lambda x: f'{x:+.1%}')}; {bs.describe()}). Likely causes: "
-            + _unpreprocessed(best_t)
-            + ", images not upsampled, too few epochs for the new head, or a learning rate "
-            "too high for fine-tuning.",
-            best_t,
-        )
-    ]
+    message = _(
+        "transfer learning ({model}, {accuracy}) is not above the CNN from scratch ({scratch}, "
+        "{scratch_accuracy}); in the reference runs it is {mean} above (range {range}; "
+        "{reference}). Likely causes: {causes}."
+    ).format(
+        model=label(best_t),
+        accuracy=pct(best_t.test_accuracy or 0.0),
+        scratch=best_s.name,
+        scratch_accuracy=pct(best_s.test_accuracy or 0.0),
+        mean=f"{rel.mean:+.1%}",
+        range=range_text(rel, lambda x: f"{x:+.1%}"),
+        reference=bs.describe(),
+        causes=ordering_causes(ev, best_t, measured=False),
+    )
+    return [finding(ORDERING, _severity(bs), message, best_t)]
 
 
 @_check(TIME_RATIO)
@@ -432,26 +282,30 @@ def _time_ratio(ev: Evidence, bs: BandSet) -> list[Finding]:
         ratio = spe / base_spe
         if rel.low <= ratio <= rel.high:
             continue
-        if ratio < rel.low:
-            why = (
-                "faster than expected: a smaller input size, fewer steps per epoch, or features "
-                "computed once outside the model"
+        said = _(
+            "{model}: an epoch takes {ratio} as long as one of the scratch CNN {scratch} "
+            "({seconds} s vs {scratch_seconds} s); in the reference runs {range} ({reference})."
+        ).format(
+            model=label(m),
+            ratio=f"{ratio:.1f}×",
+            scratch=scratch.name,
+            seconds=f"{spe:.1f}",
+            scratch_seconds=f"{base_spe:.1f}",
+            range=range_text(rel, lambda x: f"{x:.1f}×"),
+            reference=bs.describe(),
+        )
+        why = (
+            _(
+                "This is faster than expected: a smaller input size, fewer steps per epoch, or "
+                "features computed once outside the model."
             )
-        else:
-            why = (
-                "slower than expected: a larger input size, more of the base unfrozen, a much "
-                "smaller batch, or no GPU for this model"
-            )
-        out.append(
-            _finding(
-                TIME_RATIO,
-                Severity.info,
-                f"{_label(m)}: an epoch takes {ratio:.1f}× as long as one of the scratch CNN "
-                f"{scratch.name} ({spe:.1f} s vs {base_spe:.1f} s); in the reference runs "
-                f"{_range(rel, lambda x: f'{x:.1f}×')} ({bs.describe()}). This is {why}.",
-                m,
+            if ratio < rel.low
+            else _(
+                "This is slower than expected: a larger input size, more of the base unfrozen, a "
+                "much smaller batch, or no GPU for this model."
             )
         )
+        out.append(finding(TIME_RATIO, Severity.info, f"{said} {why}", m))
     return out
 
 
@@ -460,7 +314,7 @@ def _overfitting(ev: Evidence, bs: BandSet) -> list[Finding]:
     """Train/validation accuracy gap wider than the references' while validation loss rises."""
     out = []
     for m in ev.models:
-        acc, val = _finite(m.history.get("accuracy")), _finite(m.history.get("val_accuracy"))
+        acc, val = finite(m.history.get("accuracy")), finite(m.history.get("val_accuracy"))
         if not acc or not val or m.kind == ModelKind.other:
             continue
         band = bs.band_for(m.kind.value, m.base)
@@ -469,36 +323,106 @@ def _overfitting(ev: Evidence, bs: BandSet) -> list[Finding]:
         gap = acc[-1] - val[-1]
         if gap <= band.gap.high:
             continue
-        val_loss = _finite(m.history.get("val_loss"))
-        rising = ""
+        val_loss = finite(m.history.get("val_loss"))
+        values = {
+            "model": label(m),
+            "train": pct(acc[-1]),
+            "validation": pct(val[-1]),
+            "gap": f"{gap:.1%}",
+            "range": range_text(band.gap),
+            "reference": bs.describe(),
+        }
         if len(val_loss) >= 2:
             best = min(range(len(val_loss)), key=val_loss.__getitem__)
             if best == len(val_loss) - 1:
                 continue  # validation loss still falling: a gap, not (yet) overfitting
-            rising = (
-                f"; the validation loss rose from {val_loss[best]:.3f} (epoch {best + 1}) to "
-                f"{val_loss[-1]:.3f}"
+            said = _(
+                "{model} overfits: training accuracy {train} vs validation {validation} at the "
+                "last epoch (gap {gap}; the reference solutions' gap is {range}; {reference}); "
+                "the validation loss rose from {best_loss} (epoch {best_epoch}) to {last_loss}."
+            ).format(
+                best_loss=f"{val_loss[best]:.3f}",
+                best_epoch=best + 1,
+                last_loss=f"{val_loss[-1]:.3f}",
+                **values,
             )
-        out.append(
-            _finding(
-                OVERFITTING,
-                _severity(bs),
-                f"{_label(m)} overfits: training accuracy {_pct(acc[-1])} vs validation "
-                f"{_pct(val[-1])} at the last epoch (gap {gap:.1%}; the reference solutions' "
-                f"gap is {_range(band.gap)}; {bs.describe()}){rising}. Add data augmentation "
-                "and dropout, or stop earlier (EarlyStopping on val_loss).",
-                m,
-            )
-        )
+        else:
+            said = _(
+                "{model} overfits: training accuracy {train} vs validation {validation} at the "
+                "last epoch (gap {gap}; the reference solutions' gap is {range}; {reference})."
+            ).format(**values)
+        message = f"{said} {overfitting_advice(m)}"
+        out.append(finding(OVERFITTING, _severity(bs), message, m))
     return out
 
 
 # ---------------------------------------------------------------- entry point
 
 
-def _available(sets: Sequence[BandSet]) -> str:
-    names = [s.describe() for s in sets]
-    return "; bands available: " + "; ".join(names) if names else ""
+def _no_band(evidence: Evidence, ctx: BandContext, sets: Sequence[BandSet]) -> list[Finding]:
+    """No band of this data and profile: say so, and run the checks that need none."""
+    names = "; ".join(s.describe() for s in sets)
+    if names:
+        head = _(
+            "no reference band exists for {context}: test accuracies, curves and training times "
+            "were not compared with the reference solutions; bands available: {bands}."
+        ).format(context=ctx.describe(), bands=names)
+    else:
+        head = _(
+            "no reference band exists for {context}: test accuracies, curves and training times "
+            "were not compared with the reference solutions."
+        ).format(context=ctx.describe())
+    build = _("An instructor builds one with `grader reference build`.")
+    checked = (
+        _(
+            "Checked without a band: test accuracies above validation beyond sampling noise and "
+            "fine-tuning learning rates."
+        )
+        if ctx.profile == "smoke"
+        else _(
+            "Checked without a band: test accuracies above validation beyond sampling noise and "
+            "fine-tuning learning rates, accuracies at chance level, overfitting in the curves, "
+            "and transfer learning below the CNN from scratch."
+        )
+    )
+    return [
+        Finding(code=NO_BAND, severity=Severity.info, message=f"{head} {build} {checked}"),
+        *any_band(evidence),
+        # a smoke run trains for two epochs: chance level is what it is expected to show
+        *(unbanded(evidence) if ctx.profile != "smoke" else []),
+    ]
+
+
+def _compared(ctx: BandContext, chosen: BandSet, other_task: str) -> str:
+    """What the band compared with is, and what of the run it does not cover."""
+    built = chosen.provenance.get("date")
+    message = (
+        _("compared with the reference bands for {reference}, built {date}").format(
+            reference=chosen.describe(), date=str(built)[:10]
+        )
+        if built
+        else _("compared with the reference bands for {reference}").format(
+            reference=chosen.describe()
+        )
+    )
+    if ctx.identity and chosen.data.identity and ctx.identity != chosen.data.identity:
+        message += " " + _("(built on {band_data}; this run used {run_data})").format(
+            band_data=chosen.data.identity, run_data=ctx.identity
+        )
+    skipped = sorted(
+        {
+            _("{kind} on {base}").format(kind=b.kind, base=b.base) if b.base else b.kind
+            for b in chosen.bands
+            if b.pretrained is False
+        }
+    )
+    if skipped:
+        message += "; " + _(
+            "not compared: {kinds} (the reference ran those bases without pretrained weights)"
+        ).format(kinds=", ".join(skipped))
+    if other_task:
+        message += "; " + _("accuracies and curves not compared: {why}").format(why=other_task)
+    return message
 
 
 def band_findings(
@@ -518,241 +442,15 @@ def band_findings(
     sets = [bands] if isinstance(bands, BandSet) else list(bands or [])
     chosen = select_band_set(sets, ctx.profile, ctx.data, ctx.identity)
     if chosen is None:
-        return [
-            Finding(
-                code=NO_BAND,
-                severity=Severity.info,
-                message=f"no reference band exists for {ctx.describe()}: test accuracies, "
-                "curves and training times were not compared with the reference solutions"
-                + _available(sets)
-                + ". An instructor builds one with `grader reference build`. Checked "
-                "without a band: test accuracies above validation beyond sampling noise and "
-                "fine-tuning learning rates"
-                + (
-                    "."
-                    if ctx.profile == "smoke"
-                    else ", accuracies at chance level, overfitting in the curves, and transfer "
-                    "learning below the CNN from scratch."
-                ),
-            ),
-            *_any_band(evidence),
-            # a smoke run trains for two epochs: chance level is what it is expected to show
-            *(_unbanded(evidence) if ctx.profile != "smoke" else []),
-        ]
-    note = ""
-    if ctx.identity and chosen.data.identity and ctx.identity != chosen.data.identity:
-        note = f" (built on {chosen.data.identity}; this run used {ctx.identity})"
-    skipped = sorted(
-        {
-            b.kind + (f" on {b.base}" if b.base else "")
-            for b in chosen.bands
-            if b.pretrained is False
-        }
-    )
-    if skipped:
-        note += (
-            "; not compared: "
-            + ", ".join(skipped)
-            + " (the reference ran those bases without pretrained weights)"
-        )
+        return _no_band(evidence, ctx, sets)
     other_task = _other_task(evidence, chosen)
-    if other_task:
-        note += f"; accuracies and curves not compared: {other_task}"
-    built = chosen.provenance.get("date")
-    out = [
-        Finding(
-            code=REFERENCE_BAND,
-            severity=Severity.info,
-            message=f"compared with the reference bands for {chosen.describe()}"
-            + (f", built {str(built)[:10]}" if built else "")
-            + note,
-        )
-    ]
+    message = _compared(ctx, chosen, other_task)
+    out = [Finding(code=REFERENCE_BAND, severity=Severity.info, message=message)]
     for code, check in BAND_CHECKS.items():
         if other_task and code in _TASK_BOUND:
             continue
         out.extend(check(evidence, chosen))
-    out.extend(_any_band(evidence))
-    return out
-
-
-# ------------------------------------------------ checks that need no band
-
-
-def _any_band(ev: Evidence) -> list[Finding]:
-    """The checks that run with or without a band."""
-    return _test_above_validation(ev) + _fine_tune_rate(ev)
-
-
-def _test_above_validation(ev: Evidence) -> list[Finding]:
-    """A test accuracy above the model's best validation accuracy by more than sampling noise.
-
-    Validation and test images are drawn from the same distribution, so an
-    honest model scores about the same on both; the bound is ``_LEAK_Z``
-    standard errors of the difference of the two proportions, from the two
-    set sizes the notebook used. Without both sizes nothing is claimed.
-    """
-    n_test, n_val = ev.data.test_size, ev.data.val_size
-    if not n_test or not n_val:
-        return []
-    out = []
-    for m in ev.models:
-        val = _finite(m.history.get("val_accuracy"))
-        t = m.test_accuracy
-        if t is None or not val:
-            continue
-        v = max(val)
-        if not 0.0 <= v <= 1.0:
-            continue
-        se = math.sqrt(max(t * (1 - t), 1e-4) / n_test + max(v * (1 - v), 1e-4) / n_val)
-        if t - v <= _LEAK_Z * se:
-            continue
-        out.append(
-            _finding(
-                TEST_ABOVE_VALIDATION,
-                Severity.warning,
-                f"{_label(m)}: test accuracy {_pct(t)} is far above its best validation accuracy "
-                f"{_pct(v)} ({(t - v) / se:.0f} standard errors, with {n_test} test and {n_val} "
-                "validation images from the same distribution): possible test leakage. Check "
-                "that no test image reached training (fit on x_test, test images in the "
-                "training split, a model evaluated after training on the test set)."
-                + _leak_hint(ev, m),
-                m,
-            )
-        )
-    return out
-
-
-def _fine_tune_rate(ev: Evidence) -> list[Finding]:
-    """Fine-tuning that continues a frozen stage without lowering the learning rate.
-
-    Unfrozen pretrained layers trained with the step size that suited a new
-    random head lose the features they were pretrained for; the lecture (and
-    every reference) lowers it. Only stages whose rates are both known are
-    compared, so nothing depends on a guessed default.
-    """
-    by_id = {m.id: m for m in ev.models}
-    out = []
-    for m in ev.models:
-        parent = by_id.get(m.continues or "")
-        if (
-            m.kind != ModelKind.fine_tuned
-            or parent is None
-            or parent.kind != ModelKind.transfer_frozen
-            or not m.learning_rate
-            or not parent.learning_rate
-            or m.learning_rate < parent.learning_rate
-        ):
-            continue
-        out.append(
-            _finding(
-                FINE_TUNE_RATE,
-                Severity.warning,
-                f"{_label(m)} fine-tunes the unfrozen base with learning rate {m.learning_rate:g}, "
-                f"no lower than the {parent.learning_rate:g} that trained the new head "
-                f"({parent.name}): large steps destroy the pretrained features. Recompile with "
-                "a learning rate about 10 to 100 times smaller before fine-tuning.",
-                m,
-            )
-        )
-    return out
-
-
-def _unbanded_overfitting(ev: Evidence) -> list[Finding]:
-    """Overfitting read from a model's own curves, where no band gives the references' gap.
-
-    The validation loss must have risen from its minimum (two or more epochs
-    before the end) by more than four standard deviations of the difference of
-    two of its points, with the curve's noise estimated from its second
-    differences, and the last train/validation accuracy gap must exceed four
-    standard errors of the validation accuracy: a trend, not noise.
-    """
-    n_val = ev.data.val_size or 0
-    out = []
-    for m in ev.models:
-        acc, val = _finite(m.history.get("accuracy")), _finite(m.history.get("val_accuracy"))
-        val_loss = _finite(m.history.get("val_loss"))
-        if m.kind == ModelKind.other or not acc or not val or len(val_loss) < 4 or not n_val:
-            continue
-        best = min(range(len(val_loss)), key=val_loss.__getitem__)
-        if best >= len(val_loss) - 2:
-            continue
-        # the curve's own noise, from second differences (a steady trend has none):
-        # for white noise of deviation s, the median |second difference| is 1.65 s
-        bends = sorted(
-            abs(c - 2 * b + a)
-            for a, b, c in zip(val_loss, val_loss[1:], val_loss[2:], strict=False)
-        )
-        noise = bends[len(bends) // 2] / 1.65
-        gap = acc[-1] - val[-1]
-        se = math.sqrt(max(val[-1] * (1 - val[-1]), 1e-4) / n_val)
-        if val_loss[-1] - val_loss[best] <= 4 * math.sqrt(2) * noise or gap <= 4 * se:
-            continue
-        out.append(
-            _finding(
-                OVERFITTING,
-                Severity.info,
-                f"{_label(m)} overfits: the validation loss rose from {val_loss[best]:.3f} "
-                f"(epoch {best + 1}) to {val_loss[-1]:.3f} (epoch {len(val_loss)}) while "
-                f"training accuracy reached {_pct(acc[-1])} against {_pct(val[-1])} on "
-                "validation (no reference band gives the expected gap). Add data augmentation "
-                "and dropout, or stop earlier (EarlyStopping on val_loss with "
-                "restore_best_weights).",
-                m,
-            )
-        )
-    return out
-
-
-def _unbanded(ev: Evidence) -> list[Finding]:
-    """What can be told without a band: models at chance level, the expected ordering."""
-    out = []
-    for m in ev.models:
-        if m.test_accuracy is None or m.kind == ModelKind.other:
-            continue
-        chance = _at_chance(ev, m, None)
-        if not chance:
-            continue
-        if m.kind in TRANSFER_KINDS:
-            causes = [
-                _measured_input(ev, m) or _unpreprocessed(m),
-                "a learning rate too high for the new head or for fine-tuning",
-            ]
-        else:
-            causes = [
-                "pixels not scaled (divide by 255)",
-                "a learning rate too high",
-                "labels out of step with the images (shuffled separately)",
-                "a loss that does not fit the labels (categorical vs sparse)",
-                "too few training steps for batch normalisation to settle",
-            ]
-        out.append(
-            _finding(
-                AT_CHANCE,
-                Severity.warning,
-                f"{_label(m)}: {chance}. Likely causes: " + "; ".join(causes) + ".",
-                m,
-            )
-        )
-    out.extend(_unbanded_overfitting(ev))
-    broken = _broken_ordering(ev)
-    if broken is not None:
-        best_s, best_t = broken
-        out.append(
-            _finding(
-                ORDERING,
-                Severity.info,
-                f"transfer learning ({_label(best_t)}, {_pct(best_t.test_accuracy or 0.0)}) "
-                f"is not above the CNN from scratch ({best_s.name}, "
-                f"{_pct(best_s.test_accuracy or 0.0)}), while the assignment expects a "
-                "pretrained base to do better on a small training set (no reference band "
-                "says by how much). Likely causes: "
-                + (_measured_input(ev, best_t) or _unpreprocessed(best_t))
-                + ", images not upsampled, too few epochs for the new head, or a learning "
-                "rate too high for fine-tuning.",
-                best_t,
-            )
-        )
+    out.extend(any_band(evidence))
     return out
 
 
@@ -768,4 +466,8 @@ def _other_task(evidence: Evidence, bs: BandSet) -> str:
         return ""
     if data.n_classes == len(bs.data.classes):
         return ""
-    return f"the run trained on {data.n_classes} classes, the reference on {len(bs.data.classes)}"
+    return ngettext(
+        "the run trained on {n} class, the reference on {reference}",
+        "the run trained on {n} classes, the reference on {reference}",
+        data.n_classes,
+    ).format(n=data.n_classes, reference=len(bs.data.classes))

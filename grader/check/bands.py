@@ -42,6 +42,8 @@ from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from grader.i18n import N_, _, ngettext
+
 __all__ = [
     "BAND_FORMAT",
     "Band",
@@ -57,13 +59,21 @@ __all__ = [
     "parse_band",
     "parse_band_set",
     "resolve_bands",
+    "data_name",
     "select_band_set",
 ]
 
 BAND_FORMAT = "grader-bands/1"
 
-# data kinds in words, for messages
-DATA_NAMES = {"cifar10": "CIFAR-10", "synthetic": "the synthetic CIFAR-like dataset"}
+# data kinds in words, for messages (translated where they are shown: see data_name)
+DATA_NAMES = {"cifar10": N_("CIFAR-10"), "synthetic": N_("the synthetic CIFAR-like dataset")}
+
+
+def data_name(kind: str | None) -> str:
+    """A data kind (``cifar10``, ``synthetic``) in words, in the language in use."""
+    if kind in DATA_NAMES:
+        return _(DATA_NAMES[kind])
+    return kind or _("unknown data")
 
 
 class _Model(BaseModel):
@@ -207,11 +217,17 @@ class BandSet(_Model):
 
     def describe(self) -> str:
         """E.g. 'the synthetic CIFAR-like dataset, smoke profile, 3 seeded runs (smoke.json)'."""
-        data = DATA_NAMES.get(self.data.kind or "", self.data.kind or "unknown data")
-        parts = [data, f"{self.profile or 'unknown'} profile"]
+        parts = [
+            data_name(self.data.kind),
+            _("{profile} profile").format(profile=self.profile)
+            if self.profile
+            else _("unknown profile"),
+        ]
         seeds = self.seeds()
         if seeds:
-            parts.append(f"{len(seeds)} seeded run{'s' if len(seeds) != 1 else ''}")
+            parts.append(
+                ngettext("{n} seeded run", "{n} seeded runs", len(seeds)).format(n=len(seeds))
+            )
         where = f" ({Path(self.path).name})" if self.path else ""
         return ", ".join(parts) + where
 
@@ -406,10 +422,12 @@ def resolve_bands(path: Path | None, *, enabled: bool = True) -> Path | None:
     if path is None:
         return default_bands_folder()
     if not path.exists():
-        raise UsageError(f"{path}: no such band file or folder")
+        raise UsageError(_("{path}: no such band file or folder").format(path=path))
     if not load_band_sets(path):
         raise UsageError(
-            f"{path}: no readable reference band in it (build one with `grader reference build`)"
+            _(
+                "{path}: no readable reference band in it (build one with `grader reference build`)"
+            ).format(path=path)
         )
     return path
 

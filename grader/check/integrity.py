@@ -33,6 +33,7 @@ from grader.evidence import Evidence, Finding, Severity
 from grader.execute.capture import CaptureRecord, EvaluateEvent
 from grader.execute.served import ServedData
 from grader.extract.kinds import input_contract
+from grader.i18n import _, ngettext
 
 __all__ = ["integrity_findings"]
 
@@ -64,9 +65,10 @@ def integrity_findings(
             Finding(
                 code="data-store-modified",
                 severity=Severity.error,
-                message="the served dataset files changed during the run ("
-                + ", ".join(changed)
-                + "): the notebook wrote into the grader's data store",
+                message=_(
+                    "the served dataset files changed during the run ({files}): the notebook "
+                    "wrote into the grader's data store"
+                ).format(files=", ".join(changed)),
             )
         )
     if served is not None:
@@ -97,21 +99,58 @@ def _base_input_findings(capture: CaptureRecord, fit_models: dict[str, str]) -> 
             if wrong is None:
                 continue
             seen.add((model, used.application))
+            values = {
+                "base": used.application,
+                "model": fit.model_name,
+                "wrong": wrong,
+                "low": f"{used.min:.3g}",
+                "high": f"{used.max:.3g}",
+                "n": used.n,
+                "expects": contract.expects,
+            }
+            said = _base_input_sentence(bool(fit.model_name), used.n).format(**values)
+            then = _(
+                "The frozen features are then computed on inputs the base never saw, which "
+                "costs transfer learning much of its advantage."
+            )
             out.append(
                 Finding(
                     code="base-input-range",
                     severity=Severity.warning,
-                    message=f"the pretrained {used.application} base of "
-                    + (f"model '{fit.model_name}'" if fit.model_name else "a model")
-                    + f" receives {wrong}: values from "
-                    f"{used.min:.3g} to {used.max:.3g} on {used.n or 'a few'} training images, "
-                    f"but its ImageNet weights expect {contract.expects}. The frozen features "
-                    "are then computed on inputs the base never saw, which costs transfer "
-                    "learning much of its advantage.",
+                    message=f"{said} {then}",
                     model=model,
                 )
             )
     return out
+
+
+def _base_input_sentence(named: bool, n: int | None) -> str:
+    """What a pretrained base receives, against what its weights expect (to be formatted)."""
+    if named and n:
+        return ngettext(
+            "the pretrained {base} base of model '{model}' receives {wrong}: values from {low} "
+            "to {high} on {n} training image, but its ImageNet weights expect {expects}.",
+            "the pretrained {base} base of model '{model}' receives {wrong}: values from {low} "
+            "to {high} on {n} training images, but its ImageNet weights expect {expects}.",
+            n,
+        )
+    if named:
+        return _(
+            "the pretrained {base} base of model '{model}' receives {wrong}: values from {low} "
+            "to {high} on a few training images, but its ImageNet weights expect {expects}."
+        )
+    if n:
+        return ngettext(
+            "the pretrained {base} base of a model receives {wrong}: values from {low} to "
+            "{high} on {n} training image, but its ImageNet weights expect {expects}.",
+            "the pretrained {base} base of a model receives {wrong}: values from {low} to "
+            "{high} on {n} training images, but its ImageNet weights expect {expects}.",
+            n,
+        )
+    return _(
+        "the pretrained {base} base of a model receives {wrong}: values from {low} to {high} "
+        "on a few training images, but its ImageNet weights expect {expects}."
+    )
 
 
 def _leak_findings(
@@ -137,9 +176,21 @@ def _leak_findings(
                         Finding(
                             code="test-in-training",
                             severity=Severity.error,
-                            message=f"{hits} of the {len(sigs)} training images of "
-                            f"{fit.model_name or 'a model'} are images of the {served.kind} "
-                            "test split: the test accuracy does not measure generalisation",
+                            message=(
+                                _(
+                                    "{hits} of the {n} training images of {model} are images "
+                                    "of the {data} test split: the test accuracy does not "
+                                    "measure generalisation"
+                                )
+                                if fit.model_name
+                                else _(
+                                    "{hits} of the {n} training images of a model are images "
+                                    "of the {data} test split: the test accuracy does not "
+                                    "measure generalisation"
+                                )
+                            ).format(
+                                hits=hits, n=len(sigs), model=fit.model_name, data=served.kind
+                            ),
                             model=model,
                         )
                     )
@@ -150,18 +201,26 @@ def _leak_findings(
             hits = sum(1 for s in sigs if s in served.test_index)
             if sigs and hits > 0.5 * len(sigs):
                 early = [c for c in fit.callbacks if c in _EARLY]
+                message = (
+                    _(
+                        "{model} is validated on the test set ({hits} of {n} validation images "
+                        "are test images)"
+                    )
+                    if fit.model_name
+                    else _(
+                        "a model is validated on the test set ({hits} of {n} validation images "
+                        "are test images)"
+                    )
+                ).format(model=fit.model_name, hits=hits, n=len(sigs))
+                if early:
+                    message += "; " + _(
+                        "{callbacks} chose the model on it, so its test accuracy is optimistic"
+                    ).format(callbacks=", ".join(early))
                 out.append(
                     Finding(
                         code="validation-on-test",
                         severity=Severity.error if early else Severity.warning,
-                        message=f"{fit.model_name or 'a model'} is validated on the test set "
-                        f"({hits} of {len(sigs)} validation images are test images)"
-                        + (
-                            f"; {', '.join(early)} chose the model on it, so its test "
-                            "accuracy is optimistic"
-                            if early
-                            else ""
-                        ),
+                        message=message,
                         model=model,
                     )
                 )
@@ -184,9 +243,19 @@ def _leak_findings(
                 Finding(
                     code="test-not-from-test-split",
                     severity=Severity.warning,
-                    message=f"{ev.model_name or 'a model'} is evaluated (as on test data) on "
-                    f"{in_train} images of the {served.kind} training split and only {in_test} "
-                    "of its test split",
+                    message=(
+                        _(
+                            "{model} is evaluated (as on test data) on {in_train} images of the "
+                            "{data} training split and only {in_test} of its test split"
+                        )
+                        if ev.model_name
+                        else _(
+                            "a model is evaluated (as on test data) on {in_train} images of the "
+                            "{data} training split and only {in_test} of its test split"
+                        )
+                    ).format(
+                        model=ev.model_name, in_train=in_train, in_test=in_test, data=served.kind
+                    ),
                     model=_model_of(fit_models, ev.fit),
                 )
             )
@@ -209,9 +278,15 @@ def _printed_findings(evidence: Evidence, printed: Evidence) -> list[Finding]:
                     Finding(
                         code="printed-accuracy-mismatch",
                         severity=Severity.warning,
-                        message=f"{model.name}: the executed notebook shows test accuracy "
-                        f"{shown.test_accuracy:.4f}, but its evaluation in this run returned "
-                        f"{model.test_accuracy:.4f} (a hand-written or stale number)",
+                        message=_(
+                            "{model}: the executed notebook shows test accuracy {shown}, but its "
+                            "evaluation in this run returned {returned} (a hand-written or stale "
+                            "number)"
+                        ).format(
+                            model=model.name,
+                            shown=f"{shown.test_accuracy:.4f}",
+                            returned=f"{model.test_accuracy:.4f}",
+                        ),
                         model=model.id,
                         cell=shown.test_accuracy_provenance.cell
                         if shown.test_accuracy_provenance

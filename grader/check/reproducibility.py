@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from grader.evidence import Evidence, Finding, Severity
 from grader.extract.runtime import MergeContext
+from grader.i18n import _
 
 __all__ = ["reproducibility_findings"]
 
@@ -20,14 +21,12 @@ def reproducibility_findings(
     if not claimed:
         return []
     if context.profile != "full" or context.data_kind != "cifar10":
-        why = "smoke profile" if context.profile != "full" else "not run on CIFAR-10"
-        return [
-            Finding(
-                code="reproducibility",
-                severity=Severity.info,
-                message=f"claimed test accuracies not compared with the re-run ({why})",
-            )
-        ]
+        message = (
+            _("claimed test accuracies not compared with the re-run (smoke profile)")
+            if context.profile != "full"
+            else _("claimed test accuracies not compared with the re-run (not run on CIFAR-10)")
+        )
+        return [Finding(code="reproducibility", severity=Severity.info, message=message)]
     out: list[Finding] = []
     tol = context.repro_tolerance
     taken: set[str] = set()
@@ -46,8 +45,10 @@ def reproducibility_findings(
                 Finding(
                     code="reproducibility",
                     severity=Severity.warning,
-                    message=f"{claim.name}: the notebook claims test accuracy {claim.test_accuracy:.4f}, "
-                    "but the re-run measured none for it",
+                    message=_(
+                        "{model}: the notebook claims test accuracy {claimed}, but the re-run "
+                        "measured none for it"
+                    ).format(model=claim.name, claimed=f"{claim.test_accuracy:.4f}"),
                     model=claim.id,
                 )
             )
@@ -55,13 +56,28 @@ def reproducibility_findings(
         taken.add(match.id)
         diff = match.test_accuracy - claim.test_accuracy
         ok = abs(diff) <= tol
+        message = (
+            _(
+                "{model}: claimed test accuracy {claimed}, re-run {rerun} (difference {diff}, "
+                "tolerance ±{tolerance}): reproduced"
+            )
+            if ok
+            else _(
+                "{model}: claimed test accuracy {claimed}, re-run {rerun} (difference {diff}, "
+                "tolerance ±{tolerance}): NOT reproduced"
+            )
+        ).format(
+            model=match.name,
+            claimed=f"{claim.test_accuracy:.4f}",
+            rerun=f"{match.test_accuracy:.4f}",
+            diff=f"{diff:+.4f}",
+            tolerance=f"{tol:.2f}",
+        )
         out.append(
             Finding(
                 code="reproducibility",
                 severity=Severity.info if ok else Severity.warning,
-                message=f"{match.name}: claimed test accuracy {claim.test_accuracy:.4f}, re-run "
-                f"{match.test_accuracy:.4f} (difference {diff:+.4f}, tolerance ±{tol:.2f}): "
-                + ("reproduced" if ok else "NOT reproduced"),
+                message=message,
                 cell=match.test_accuracy_provenance.cell
                 if match.test_accuracy_provenance
                 else None,

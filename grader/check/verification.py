@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from grader.evidence import Finding, Severity
 from grader.execute.reevaluate import VerificationReport
+from grader.i18n import _
 
 __all__ = ["verification_findings"]
 
@@ -34,7 +35,9 @@ def verification_findings(report: VerificationReport) -> list[Finding]:
                 Finding(
                     code="unverified-accuracy",
                     severity=Severity.warning,
-                    message=f"{c.name}: test accuracy {claimed} could not be verified: {c.reason}",
+                    message=_(
+                        "{model}: test accuracy {claimed} could not be verified: {reason}"
+                    ).format(model=c.name, claimed=claimed, reason=c.reason),
                     model=c.model,
                 )
             )
@@ -43,9 +46,10 @@ def verification_findings(report: VerificationReport) -> list[Finding]:
             Finding(
                 code="accuracy-verified",
                 severity=Severity.info,
-                message="test accuracies re-evaluated out of process: "
-                + "; ".join(
-                    f"{c.name} {c.verified:.4f}" for c in verified if c.verified is not None
+                message=_("test accuracies re-evaluated out of process: {results}").format(
+                    results="; ".join(
+                        f"{c.name} {c.verified:.4f}" for c in verified if c.verified is not None
+                    )
                 ),
             )
         )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from grader.cli.common import (
     EXIT_BAD_INPUT,
@@ -40,9 +41,12 @@ from grader.cli.common import (
     speaking,
 )
 from grader.errors import GraderError, UsageError
+from grader.i18n import _
 
 if TYPE_CHECKING:
     from grader.execute.records import Progress
+    from grader.intake.roster import Roster
+    from grader.intake.submission import StudentContext
     from grader.pipeline import CheckOutcome
     from grader.report.markdown import Checked
 
@@ -144,18 +148,10 @@ def check(
     with errors_to_exit(console):
         from grader.check.bands import load_band_sets, resolve_bands
         from grader.grade.rubric import load_rubric
-        from grader.intake.roster import load_roster
-        from grader.intake.submission import StudentContext
         from grader.pipeline import check_paths
 
         rub = load_rubric(rubric)
-        ros = load_roster(roster) if roster else None
-        ctx = StudentContext(submitted_hw4=hw4, consultation_done=consultation)
-        if ros is not None and student:
-            entry = ros.find(student)
-            if entry is None:
-                raise GraderError(f"student {student!r} is not in the roster {roster}")
-            ctx = entry.context()
+        ros, ctx = _student(roster, student, hw4, consultation)
         run_options = None
         if run:
             from grader.execute.records import RunOptions
@@ -168,13 +164,17 @@ def check(
             paths,
             rubric=rub,
             context=ctx,
-            roster=ros if not student else None,
+            roster=ros,
             run_options=run_options,
             progress=_run_progress(Console(stderr=True)) if run else None,
             bands=load_band_sets(bands_path) if bands_path is not None else None,
         )
         if not outcomes:
-            raise GraderError("no notebooks (*.ipynb) found under " + ", ".join(map(str, paths)))
+            raise GraderError(
+                _("no notebooks (*.ipynb) found under {paths}").format(
+                    paths=", ".join(map(str, paths))
+                )
+            )
         if junit is not None:
             _write_junit(junit, outcomes)
     single = len(outcomes) == 1 and len(paths) == 1 and paths[0].is_file()
@@ -183,6 +183,27 @@ def check(
         raise typer.Exit(EXIT_BAD_INPUT)
     ok = all(o.report and o.report.grade.requirements_met for o in outcomes)
     raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
+
+
+def _student(
+    roster: Path | None, student: str | None, hw4: bool | None, consultation: bool | None
+) -> tuple[Roster | None, StudentContext]:
+    """The roster (None: not given, or one student named) and what it says of the student."""
+    from grader.intake.roster import load_roster
+    from grader.intake.submission import StudentContext
+
+    ros = load_roster(roster) if roster else None
+    ctx = StudentContext(submitted_hw4=hw4, consultation_done=consultation)
+    if ros is not None and student:
+        entry = ros.find(student)
+        if entry is None:
+            raise GraderError(
+                _("student {student!r} is not in the roster {roster}").format(
+                    student=student, roster=roster
+                )
+            )
+        ctx = entry.context()
+    return (ros if not student else None), ctx
 
 
 def _checked(outcomes: list[CheckOutcome]) -> list[Checked]:
@@ -252,9 +273,11 @@ def _run_progress(console: Console) -> Callable[[Progress], None]:
 
     def show(p: Progress) -> None:
         if p.phase == "cell" and p.cell_number:
-            console.print(f"[dim]cell {p.cell_number} of {p.code_cells}[/]")
+            text = _("cell {number} of {total}").format(number=p.cell_number, total=p.code_cells)
+            console.print(f"[dim]{text}[/]")
         elif p.phase == "epoch":
-            console.print(f"[dim]  {p.model or 'model'}: epoch {p.epoch}[/]")
+            text = _("{model}: epoch {epoch}").format(model=p.model or _("model"), epoch=p.epoch)
+            console.print(f"[dim]  {escape(text)}[/]")
 
     return show
 

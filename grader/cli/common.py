@@ -22,7 +22,7 @@ from rich.markup import escape
 from grader.errors import GraderError, UsageError
 from grader.execute.profiles import PROFILES
 from grader.execute.sandbox.registry import KERNEL_CHOICES, SANDBOX_CHOICES
-from grader.i18n import LANGUAGES, resolve_language, use_language
+from grader.i18n import LANGUAGES, _, resolve_language, use_language
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -70,7 +70,7 @@ LangChoice = StrEnum("LangChoice", {name: name for name in LANGUAGES})  # type: 
 
 def print_error(console: Console, message: str) -> None:
     """An error line: never read as markup, never wrapped (paths stay whole for copying)."""
-    console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
+    console.print(f"[red]{_('error:')}[/] {escape(message)}", soft_wrap=True)
 
 
 @contextmanager

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from grader.i18n import N_, _
+
 __all__ = [
     "AUGMENTATION_LAYERS",
     "CONV_LAYERS",
@@ -169,22 +171,30 @@ class InputContract:
         unit = low >= -0.05 and high <= 1.05  # scaled to [0, 1]
         if self.mode == "tf":
             if raw:
-                return "raw pixel values (about 0 to 255)"
+                return _("raw pixel values (about 0 to 255)")
             if unit:
-                return "pixels scaled to [0, 1]"
+                return _("pixels scaled to [0, 1]")
         elif self.mode == "caffe":
             if high <= 2.0:
-                return "pixels scaled to a small range" + (" ([0, 1])" if unit else "")
+                return _small_range(unit)
             if raw and low >= -0.05:
-                return "raw pixels without the ImageNet mean subtracted (and in RGB order)"
+                return _("raw pixels without the ImageNet mean subtracted (and in RGB order)")
         elif self.mode == "torch":
             if raw:
-                return "raw pixel values (about 0 to 255)"
+                return _("raw pixel values (about 0 to 255)")
             if unit:
-                return "pixels scaled to [0, 1] but not standardised"
+                return _("pixels scaled to [0, 1] but not standardised")
         elif self.mode == "raw" and high <= 2.0:
-            return "pixels scaled to a small range" + (" ([0, 1])" if unit else "")
+            return _small_range(unit)
         return None
+
+
+def _small_range(unit: bool) -> str:
+    return (
+        _("pixels scaled to a small range ([0, 1])")
+        if unit
+        else _("pixels scaled to a small range")
+    )
 
 
 def _contract_mode(base: str) -> str | None:
@@ -201,14 +211,20 @@ def _contract_mode(base: str) -> str | None:
     return None
 
 
+# what each mode expects, in words (translated when a contract is made: see input_contract)
 _EXPECTS = {
-    "tf": "pixels scaled to [-1, 1] ({module}.preprocess_input, or layers.Rescaling(1/127.5, "
-    "offset=-1) on raw pixels)",
-    "caffe": "BGR pixels in [0, 255] minus the ImageNet means ({module}.preprocess_input on raw "
-    "pixels)",
-    "torch": "pixels in [0, 1] standardised with the ImageNet mean and std "
-    "({module}.preprocess_input on raw pixels)",
-    "raw": "pixels in [0, 255] ({name} rescales them inside the model)",
+    "tf": N_(
+        "pixels scaled to [-1, 1] ({module}.preprocess_input, or layers.Rescaling(1/127.5, "
+        "offset=-1) on raw pixels)"
+    ),
+    "caffe": N_(
+        "BGR pixels in [0, 255] minus the ImageNet means ({module}.preprocess_input on raw pixels)"
+    ),
+    "torch": N_(
+        "pixels in [0, 1] standardised with the ImageNet mean and std "
+        "({module}.preprocess_input on raw pixels)"
+    ),
+    "raw": N_("pixels in [0, 255] ({name} rescales them inside the model)"),
 }
 
 _MODULES = {
@@ -243,7 +259,7 @@ def input_contract(base: str | None) -> InputContract | None:
         else:
             module = base.lower()
     name = "EfficientNet" if base.startswith("EfficientNet") else base
-    return InputContract(mode=mode, expects=_EXPECTS[mode].format(module=module, name=name))
+    return InputContract(mode=mode, expects=_(_EXPECTS[mode]).format(module=module, name=name))
 
 
 def _key(text: str) -> str:

@@ -45,6 +45,8 @@ from grader.execute.capture import (
     PredictEvent,
 )
 from grader.execute.records import RunRecord
+from grader.extract.architecture import classify_architecture
+from grader.i18n import _, ngettext
 
 __all__ = [
     "MergeContext",
@@ -58,15 +60,6 @@ __all__ = [
 ]
 
 _HISTORY_NAMES = {"acc": "accuracy", "val_acc": "val_accuracy"}
-_SEPARABLE = (
-    "SeparableConv2D",
-    "SeparableConv1D",
-    "DepthwiseConv2D",
-    "DepthwiseConv1D",
-    "SeparableConvolution2D",
-)
-_RESIDUAL = ("Add", "add")
-_CONV = ("Conv2D", "Conv1D", "Conv3D", "Convolution2D")
 
 
 class MergeContext(BaseModel):
@@ -158,16 +151,22 @@ def _describe_change(old: FitRecord, new: FitRecord) -> list[str]:
     o_arch, n_arch = old.architecture, new.architecture
     if o_arch and n_arch and o_arch.params_trainable != n_arch.params_trainable:
         changes.append(
-            f"trainable parameters {o_arch.params_trainable:,} -> {n_arch.params_trainable:,}"
+            _("trainable parameters {old} -> {new}").format(
+                old=f"{o_arch.params_trainable:,}", new=f"{n_arch.params_trainable:,}"
+            )
         )
     o_lr = old.optimizer.learning_rate if old.optimizer else None
     n_lr = new.optimizer.learning_rate if new.optimizer else None
     if o_lr is not None and n_lr is not None and abs(o_lr - n_lr) > 1e-12:
-        changes.append(f"learning rate {o_lr:g} -> {n_lr:g}")
+        changes.append(_("learning rate {old} -> {new}").format(old=f"{o_lr:g}", new=f"{n_lr:g}"))
     if (old.optimizer and new.optimizer and old.optimizer.id != new.optimizer.id) and not changes:
-        changes.append("recompiled")
+        changes.append(_("recompiled"))
     if sorted(old.callbacks) != sorted(new.callbacks):
-        changes.append(f"callbacks {old.callbacks or '[]'} -> {new.callbacks or '[]'}")
+        changes.append(
+            _("callbacks {old} -> {new}").format(
+                old=old.callbacks or "[]", new=new.callbacks or "[]"
+            )
+        )
     return changes
 
 
@@ -193,74 +192,6 @@ def runtime_stages(
         latest[fit.model_key] = len(stages)
         stages.append(stage)
     return stages
-
-
-def classify_architecture(
-    arch: Architecture | None, previously_frozen: bool
-) -> tuple[ModelKind | None, list[str], str | None, str | None]:
-    """(kind, reasons, base, weights) of a recorded architecture; kind None when unknown."""
-    if arch is None:
-        return None, [], None, None
-    uses = arch.application_uses()
-    if uses:
-        app = uses[0]
-        base = app.application
-        if app.weights is None:
-            return (
-                ModelKind.other,
-                [f"{base} architecture without pretrained weights (runtime)"],
-                base,
-                "none",
-            )
-        weights = app.weights
-        if app.fallback:
-            weights = f"{app.weights} requested; missing, random initialisation used (smoke)"
-        trainable = app.params_trainable or 0
-        total = app.params or 0
-        if trainable == 0:
-            return (
-                ModelKind.transfer_frozen,
-                [f"pretrained {base} base frozen at run time (0 trainable parameters)"],
-                base,
-                weights,
-            )
-        if total and trainable < total * 0.98 and not previously_frozen:
-            reason = f"part of the pretrained {base} base trainable ({trainable:,} of {total:,} parameters)"
-        elif previously_frozen:
-            reason = f"pretrained {base} base unfrozen after a frozen stage ({trainable:,} trainable parameters)"
-        else:
-            reason = (
-                f"pretrained {base} base trained (never frozen; {trainable:,} trainable parameters)"
-            )
-        return ModelKind.fine_tuned, [reason], base, weights
-    counts = dict(arch.own_layer_counts or arch.layer_counts)
-    separable = sum(counts.get(n, 0) for n in _SEPARABLE)
-    residual = sum(counts.get(n, 0) for n in _RESIDUAL) + sum(
-        arch.op_counts.get(n, 0) for n in _RESIDUAL
-    )
-    convs = sum(v for k, v in counts.items() if "Conv" in k)
-    if separable:
-        reasons = [f"separable/depthwise convolutions ({separable} layers, runtime)"]
-        if residual:
-            reasons.append(f"with residual links ({residual} additions)")
-        return ModelKind.custom_xception, reasons, None, None
-    if residual:
-        return (
-            ModelKind.custom_residual,
-            [f"skip connections ({residual} additions, runtime)"],
-            None,
-            None,
-        )
-    if convs:
-        return (
-            ModelKind.scratch_cnn,
-            [f"plain convolution stack ({convs} conv layers, runtime)"],
-            None,
-            None,
-        )
-    if counts:
-        return ModelKind.other, ["no convolutional layers (runtime)"], None, None
-    return None, [], None, None
 
 
 # ------------------------------------------------------------------ linking
@@ -513,7 +444,10 @@ def merge_evidence(
                 epochs=None,
                 fit_seconds=None,
                 test_accuracy=None,
-                provenance=_prov(first_cell, f"{stage.fits[0].model_name}.fit(...) at run time"),
+                provenance=_prov(
+                    first_cell,
+                    _("{model}.fit(...) at run time").format(model=stage.fits[0].model_name),
+                ),
             )
             next_id += 1
             models.append(run)
@@ -560,7 +494,7 @@ def _apply_stage(
     first_cell = stage.cells[0] if stage.cells else None
     if kind is not None:
         if run.kind != kind:
-            reasons = reasons + [f"static reading said {run.kind.value}"]
+            reasons = reasons + [_("static reading said {kind}").format(kind=run.kind.value)]
         run.kind = kind
         run.kind_reasons = reasons
     if app_base:
@@ -585,7 +519,8 @@ def _apply_stage(
     if arch is not None:
         run.params_total = arch.params_total
         run.params_trainable = arch.params_trainable
-    run.provenance = _prov(first_cell, f"{stage.fits[0].model_name}.fit(...) captured at run time")
+    fitted = _("{model}.fit(...) captured at run time")
+    run.provenance = _prov(first_cell, fitted.format(model=stage.fits[0].model_name))
 
     tests = [
         (ev, role)
@@ -598,14 +533,16 @@ def _apply_stage(
         run.test_loss = ev.loss()
         run.test_accuracy_provenance = _prov(
             cell_of(ev.cell),
-            f"{ev.model_name}.evaluate(...) on {ev.data.n if ev.data else '?'} held-out samples",
+            _("{model}.evaluate(...) on {n} held-out samples").format(
+                model=ev.model_name, n=ev.data.n if ev.data else "?"
+            ),
             0.95 if role == "test" else 0.8,
         )
     elif f.scores and f.scores[-1].value is not None:
         score = f.scores[-1]
         run.test_accuracy = score.value
         run.test_accuracy_provenance = _prov(
-            cell_of(score.cell), "accuracy_score on the model's predictions", 0.85
+            cell_of(score.cell), _("accuracy_score on the model's predictions"), 0.85
         )
     if f.confusions:
         cm = f.confusions[-1]
@@ -615,14 +552,16 @@ def _apply_stage(
             labels=[str(x) for x in cm.labels]
             if cm.labels
             else (run.confusion.labels if run.confusion else None),
-            provenance=_prov(cell_of(cm.cell), f"confusion matrix from {cm.source}"),
+            provenance=_prov(
+                cell_of(cm.cell), _("confusion matrix from {source}").format(source=cm.source)
+            ),
         )
         if f.cm_shown_cell is not None or any(c.source == "sklearn-display" for c in f.confusions):
             run.confusion_matrix_shown = True
     if f.curves_cell is not None and not run.curves_shown:
         run.curves_shown = True
         run.curves_provenance = _prov(
-            f.curves_cell, "a figure plots this model's per-epoch history"
+            f.curves_cell, _("a figure plots this model's per-epoch history")
         )
 
 
@@ -643,7 +582,7 @@ def _data_facts(
             out.n_classes = len(train.label_counts)
         if first.validation is not None and first.validation.n is not None:
             out.val_size = first.validation.n
-        out.provenance = _prov(None, "data passed to the first fit at run time")
+        out.provenance = _prov(None, _("data passed to the first fit at run time"))
     for f in facts:
         tests = [ev for ev, role in f.evaluates if role == "test" and ev.data and ev.data.n]
         if tests and tests[0].data is not None:
@@ -664,7 +603,7 @@ def _runtime_findings(
             _finding(
                 code="run-failed",
                 severity=Severity.error,
-                message=context.failure_message or "the notebook did not run to the end",
+                message=context.failure_message or _("the notebook did not run to the end"),
                 cell=context.failure_cell,
             )
         )
@@ -673,10 +612,12 @@ def _runtime_findings(
             _finding(
                 code="smoke-profile",
                 severity=Severity.info,
-                message="smoke run: epochs and samples were capped (and BatchNormalization "
-                "momentum lowered where the code leaves the default), so its accuracies show that "
-                "the notebook runs, what it reports and that its models start to learn, not how "
-                "well they learn",
+                message=_(
+                    "smoke run: epochs and samples were capped (and BatchNormalization momentum "
+                    "lowered where the code leaves the default), so its accuracies show that the "
+                    "notebook runs, what it reports and that its models start to learn, not how "
+                    "well they learn"
+                ),
             )
         )
     if context.data_kind == "synthetic" and any(e.served for e in capture.of_type(DataLoadEvent)):
@@ -684,8 +625,10 @@ def _runtime_findings(
             _finding(
                 code="synthetic-data",
                 severity=Severity.warning,
-                message="this run served the synthetic CIFAR-like dataset to cifar10.load_data(), "
-                "not CIFAR-10: its accuracies cannot be compared with the notebook's",
+                message=_(
+                    "this run served the synthetic CIFAR-like dataset to cifar10.load_data(), not "
+                    "CIFAR-10: its accuracies cannot be compared with the notebook's"
+                ),
             )
         )
     for app in capture.of_type(ApplicationEvent):
@@ -694,9 +637,10 @@ def _runtime_findings(
                 _finding(
                     code="weights-fallback",
                     severity=Severity.warning,
-                    message=f"PRETRAINED WEIGHTS MISSING: {app.application}(weights={app.weights!r}) "
-                    f"ran with random initialisation because {app.fallback}. Its results say "
-                    "nothing about transfer learning.",
+                    message=_(
+                        "PRETRAINED WEIGHTS MISSING: {call} ran with random initialisation "
+                        "because {why}. Its results say nothing about transfer learning."
+                    ).format(call=f"{app.application}(weights={app.weights!r})", why=app.fallback),
                     cell=cell_of(app.cell),
                 )
             )
@@ -706,8 +650,15 @@ def _runtime_findings(
             _finding(
                 code="network-blocked",
                 severity=Severity.warning,
-                message=f"downloads refused (grading runs offline): {', '.join(urls[:5])}"
-                + (f" and {len(urls) - 5} more" if len(urls) > 5 else ""),
+                message=(
+                    ngettext(
+                        "downloads refused (grading runs offline): {urls} and {n} more",
+                        "downloads refused (grading runs offline): {urls} and {n} more",
+                        len(urls) - 5,
+                    )
+                    if len(urls) > 5
+                    else _("downloads refused (grading runs offline): {urls}")
+                ).format(urls=", ".join(urls[:5]), n=len(urls) - 5),
             )
         )
     for f in facts:
@@ -726,8 +677,10 @@ def _runtime_findings(
                     _finding(
                         code="train-test-overlap",
                         severity=Severity.warning,
-                        message=f"{common} of the {len(test)} samples {ev.model_name} is evaluated on "
-                        "were also in its training data",
+                        message=_(
+                            "{common} of the {n} samples {model} is evaluated on were also in its "
+                            "training data"
+                        ).format(common=common, n=len(test), model=ev.model_name),
                         cell=cell_of(ev.cell),
                         model=f.stage.id or None,
                     )
@@ -738,8 +691,11 @@ def _runtime_findings(
             _finding(
                 code="capture-rejected",
                 severity=Severity.info,
-                message=f"{len(capture.rejected)} capture records were invalid and ignored "
-                f"(first: {capture.rejected[0]})",
+                message=ngettext(
+                    "{n} capture record was invalid and ignored (first: {first})",
+                    "{n} capture records were invalid and ignored (first: {first})",
+                    len(capture.rejected),
+                ).format(n=len(capture.rejected), first=capture.rejected[0]),
             )
         )
     return out

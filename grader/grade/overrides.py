@@ -40,7 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from grader.errors import OverrideError
 from grader.grade.result import AppliedOverride, CheckReport, Status
-from grader.grade.rubric import LATE, Decision, Rubric
+from grader.grade.rubric import LATE, Decision, Rubric, is_late_note
+from grader.i18n import N_, _, ngettext
 from grader.intake.submission import StudentContext
 from grader.settings import did_you_mean
 
@@ -56,6 +57,10 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+
+#: the first words of the note on a decision made on other notebook bytes (the reports
+#: recognise them: ``grader.report.decisions``)
+EVIDENCE_CHANGED = N_("evidence changed since the decision")
 
 
 class _Strict(BaseModel):
@@ -82,7 +87,7 @@ class Override(_Strict):
     @classmethod
     def _not_blank(cls, v: str) -> str:
         if not v.strip():
-            raise ValueError("must not be blank")
+            raise ValueError(_("must not be blank"))
         return v.strip()
 
     @property
@@ -132,21 +137,31 @@ def parse_overrides(text: str, where: str = "overrides.yaml") -> OverrideFile:
     try:
         raw = yaml.safe_load(text) if text.strip() else None
     except yaml.YAMLError as exc:
-        raise OverrideError(f"{where}: not valid YAML ({exc})") from None
+        raise OverrideError(
+            _("{where}: not valid YAML ({error})").format(where=where, error=exc)
+        ) from None
     if raw is None:
         return OverrideFile()
     if not isinstance(raw, dict):
-        raise OverrideError(f"{where}: expected a mapping with 'version' and 'overrides'")
+        raise OverrideError(
+            _("{where}: expected a mapping with 'version' and 'overrides'").format(where=where)
+        )
     try:
         parsed = OverrideFile.model_validate(raw)
     except ValidationError as exc:
-        raise OverrideError(f"{where}: invalid\n" + "\n".join(_problems(exc, raw))) from None
+        raise OverrideError(
+            _("{where}: invalid").format(where=where) + "\n" + "\n".join(_problems(exc, raw))
+        ) from None
     seen: dict[tuple[str, str], int] = {}
     for i, o in enumerate(parsed.overrides):
         if o.key in seen:
             raise OverrideError(
-                f"{where}: overrides[{i}] decides {o.criterion!r} for {o.student!r} again "
-                f"(also overrides[{seen[o.key]}]); keep one of them"
+                _(
+                    "{where}: overrides[{i}] decides '{criterion}' for '{student}' again "
+                    "(also overrides[{first}]); keep one of them"
+                ).format(
+                    where=where, i=i, criterion=o.criterion, student=o.student, first=seen[o.key]
+                )
             )
         seen[o.key] = i
     return parsed
@@ -163,8 +178,10 @@ def _problems(exc: ValidationError, raw: dict[str, Any]) -> list[str]:
             entries = raw.get("overrides")
             entry = entries[loc[1]] if isinstance(entries, list) and loc[1] < len(entries) else None
             if isinstance(entry, dict) and entry.get("student"):
-                where += (
-                    f" (student {entry.get('student')!r}, criterion {entry.get('criterion')!r})"
+                where = _("{entry} (student {student}, criterion {criterion})").format(
+                    entry=where,
+                    student=repr(entry.get("student")),
+                    criterion=repr(entry.get("criterion")),
                 )
         what = f"{field}: " if field else ""
         if err["type"] == "extra_forbidden":
@@ -172,11 +189,16 @@ def _problems(exc: ValidationError, raw: dict[str, Any]) -> list[str]:
             options = _KEYS if len(loc) > 1 else list(OverrideFile.model_fields)
             if not field:
                 what = f"{key}: "
-            lines.append(f"  {where}: {what}unknown key{did_you_mean(key, options)}")
+            lines.append(
+                "  "
+                + _("{where}: {field}unknown key{hint}").format(
+                    where=where, field=what, hint=did_you_mean(key, options)
+                )
+            )
         elif err["type"] == "missing":
-            lines.append(f"  {where}: {what}missing")
+            lines.append("  " + _("{where}: {field}missing").format(where=where, field=what))
         else:
-            lines.append(f"  {where}: {what}{err['msg']}")
+            lines.append(f"  {where}: {what}{str(err['msg']).removeprefix('Value error, ')}")
     return lines
 
 
@@ -210,26 +232,49 @@ def check_overrides(
     names = {name: sid for sid, name in students.items()}
     problems = []
     for i, o in enumerate(overrides.overrides):
-        at = f"overrides[{i}] (student {o.student!r}, criterion {o.criterion!r})"
+        at = _("{entry} (student {student}, criterion {criterion})").format(
+            entry=f"overrides[{i}]", student=repr(o.student), criterion=repr(o.criterion)
+        )
         if o.student not in students:
             hint = did_you_mean(o.student, [*students, *names])
             moved = (notebooks or {}).get(o.sha256 or "")
             if moved:
-                hint = f"; it was made on the notebook of {moved!r}: write student: {moved}"
-            problems.append(f"  {at}: no submission {o.student!r} in this class{hint}")
+                hint = _(
+                    "; it was made on the notebook of '{moved}': write student: {moved}"
+                ).format(moved=moved)
+            problems.append(
+                "  "
+                + _("{at}: no submission '{student}' in this class{hint}").format(
+                    at=at, student=o.student, hint=hint
+                )
+            )
         if o.criterion not in known:
             problems.append(
-                f"  {at}: rubric {rubric.id!r} has no criterion {o.criterion!r}"
-                f"{did_you_mean(o.criterion, known)} (it has {', '.join(known)})"
+                "  "
+                + _(
+                    "{at}: rubric '{rubric}' has no criterion '{criterion}'{hint} (it has {known})"
+                ).format(
+                    at=at,
+                    rubric=rubric.id,
+                    criterion=o.criterion,
+                    hint=did_you_mean(o.criterion, known),
+                    known=", ".join(known),
+                )
             )
         elif problem := point_problem(o.criterion, o.status, o.points, points):
             problems.append(f"  {at}: {problem}")
     if problems:
         raise OverrideError(
-            f"{where}: {len(problems)} problem{'s' if len(problems) != 1 else ''}\n"
+            ngettext("{where}: {n} problem", "{where}: {n} problems", len(problems)).format(
+                where=where, n=len(problems)
+            )
+            + "\n"
             + "\n".join(problems)
-            + "\nFix or remove these entries (`grader override remove OUT STUDENT CRITERION`); "
-            "nothing was changed."
+            + "\n"
+            + _(
+                "Fix or remove these entries (`grader override remove OUT STUDENT CRITERION`); "
+                "nothing was changed."
+            )
         )
 
 
@@ -240,12 +285,21 @@ def point_problem(
     if points is None:
         return None
     if criterion not in max_points:
-        what = "the late submission" if criterion == LATE else "a requirement"
-        return f"{criterion!r} is {what}: it earns no points itself (leave points out)"
+        if criterion == LATE:
+            text = _(
+                "'{criterion}' is the late submission: it earns no points itself (leave points out)"
+            )
+        else:
+            text = _("'{criterion}' is a requirement: it earns no points itself (leave points out)")
+        return text.format(criterion=criterion)
     if status == "not_met" and points:
-        return "a criterion that is not met earns no points (use --status met for partial points)"
+        return _(
+            "a criterion that is not met earns no points (use --status met for partial points)"
+        )
     if points > max_points[criterion]:
-        return f"{criterion!r} is worth at most {max_points[criterion]} point(s), not {points}"
+        return _("'{criterion}' is worth at most {max} point(s), not {points}").format(
+            criterion=criterion, max=max_points[criterion], points=points
+        )
     return None
 
 
@@ -254,7 +308,9 @@ def point_problem(
 
 def decision_reason(o: Override) -> str:
     """The criterion's reason after the decision, as every report shows it."""
-    return f"decided by the instructor ({o.by}, {o.at.date().isoformat()}): {o.reason}"
+    return _("decided by the instructor ({who}, {date}): {reason}").format(
+        who=o.by, date=o.at.date().isoformat(), reason=o.reason
+    )
 
 
 def apply_overrides(
@@ -284,7 +340,7 @@ def apply_overrides(
     grade = rubric.grade(report, context, decided=decided)
     machine = {c.id: c for c in report.grade.criteria}
     now = {c.id: c for c in grade.criteria}
-    late_now = next((n for n in report.grade.notes if n.startswith("submitted late")), None)
+    late_now = next((n for n in report.grade.notes if is_late_note(n)), None)
     applied = []
     for o in overrides:
         found, decided_now = machine.get(o.criterion), now.get(o.criterion)
@@ -292,7 +348,7 @@ def apply_overrides(
         applied.append(
             AppliedOverride(
                 criterion=o.criterion,
-                title=decided_now.title if decided_now is not None else "Late submission",
+                title=decided_now.title if decided_now is not None else _("Late submission"),
                 status=Status(o.status),
                 points=decided_now.points if is_points and decided_now is not None else None,
                 machine_status=found.status if found is not None else None,
@@ -317,16 +373,18 @@ def _change_note(
     """What changed since the decision was made, in words (None: nothing)."""
     notes = []
     if o.sha256 and o.sha256 != report.notebook.sha256:
-        notes.append(
-            f"evidence changed since the decision: it was made on notebook {o.sha256[:12]}…, "
-            f"the one graded now is {report.notebook.sha256[:12]}…; check that it still "
-            "holds, then record it again with `grader override set`"
-        )
+        # starts with the words the reports recognise (grader.report.decisions)
+        detail = _(
+            "it was made on notebook {then}…, the one graded now is {now}…; check that it "
+            "still holds, then record it again with `grader override set`"
+        ).format(then=o.sha256[:12], now=report.notebook.sha256[:12])
+        notes.append(f"{_(EVIDENCE_CHANGED)}: {detail}")
     if found is not None and o.machine is not None and found != o.machine:
         notes.append(
-            f"the grader's own finding changed since the decision "
-            f"({o.machine.value} then, {found.value} now)"
+            _(
+                "the grader's own finding changed since the decision ({then} then, {now} now)"
+            ).format(then=o.machine.value, now=found.value)
         )
     if o.criterion == LATE and late_now is None:
-        notes.append("the submission is not late: this decision changes nothing")
+        notes.append(_("the submission is not late: this decision changes nothing"))
     return "; ".join(notes) or None

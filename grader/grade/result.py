@@ -74,6 +74,9 @@ class AppliedOverride(BaseModel):
     note: str | None = Field(
         default=None, description="what changed since the decision, in words (None: nothing)"
     )
+    applied: bool = Field(
+        default=True, description="False: kept and shown, but the submission has no grade now"
+    )
 
 
 class Grade(BaseModel):

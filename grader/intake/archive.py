@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
+from grader.i18n import _
 from grader.intake.names import is_junk, parse_lms_name, slug
 from grader.intake.submission import IntakeProblem, NotebookFile
 
@@ -52,11 +53,11 @@ class RawFile:
 def _sniff(data: bytes) -> str | None:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not data.strip():
-        return "the file is empty"
+        return _("the file is empty")
     if b"\x00" in data[:8192]:
-        return "binary data, not a notebook"
+        return _("binary data, not a notebook")
     if not head.startswith(b"{"):
-        return "not JSON (a notebook starts with '{')"
+        return _("not JSON (a notebook starts with '{')")
     return None
 
 
@@ -65,7 +66,7 @@ def _sniff_file(path: Path) -> str | None:
         with path.open("rb") as fh:
             return _sniff(fh.read(16384))
     except OSError as exc:
-        return f"cannot be read ({exc.strerror or exc})"
+        return _("cannot be read ({error})").format(error=exc.strerror or exc)
 
 
 def _sha256_file(path: Path) -> str:
@@ -79,7 +80,7 @@ def _sha256_file(path: Path) -> str:
 def _file_entry(path: Path, origin: str, name: str) -> NotebookFile:
     st = path.stat()
     is_nb = name.lower().endswith(".ipynb")
-    problem = _sniff_file(path) if is_nb else "not a notebook (.ipynb) file"
+    problem = _sniff_file(path) if is_nb else _("not a notebook (.ipynb) file")
     return NotebookFile(
         path=str(path),
         origin=origin,
@@ -122,7 +123,7 @@ class Walk:
                 self.problems.append(
                     IntakeProblem(
                         kind="ignored-file",
-                        message="symbolic link ignored",
+                        message=_("symbolic link ignored"),
                         origin=child.name,
                     )
                 )
@@ -145,8 +146,9 @@ class Walk:
                 IntakeProblem(
                     kind="ignored-file",
                     severity="info",
-                    message=f"{entry}: not a notebook; counted for a student only if its name "
-                    "matches one",
+                    message=_(
+                        "{entry}: not a notebook; counted for a student only if its name matches one"
+                    ).format(entry=entry),
                     origin=entry,
                 )
             )
@@ -168,7 +170,7 @@ class Walk:
                 if path.is_symlink():
                     self.problems.append(
                         IntakeProblem(
-                            kind="ignored-file", message="symbolic link ignored", origin=origin
+                            kind="ignored-file", message=_("symbolic link ignored"), origin=origin
                         )
                     )
                     continue
@@ -179,7 +181,11 @@ class Walk:
                 found += 1
         if not found:
             self.problems.append(
-                IntakeProblem(kind="no-notebook", message=f"{entry}: empty folder", origin=entry)
+                IntakeProblem(
+                    kind="no-notebook",
+                    message=_("{entry}: empty folder").format(entry=entry),
+                    origin=entry,
+                )
             )
 
     # ---- archives
@@ -201,7 +207,9 @@ class Walk:
                 IntakeProblem(
                     kind="bad-archive",
                     severity="error",
-                    message=f"{origin}: cannot be read as a zip archive ({exc})",
+                    message=_("{origin}: cannot be read as a zip archive ({error})").format(
+                        origin=origin, error=exc
+                    ),
                     origin=origin,
                 )
             )
@@ -234,7 +242,9 @@ class Walk:
         if len(infos) > lim.max_members:
             self.problem(
                 "archive-limit",
-                f"{origin}: {len(infos)} members, over the limit of {lim.max_members}; not read",
+                _("{origin}: {n} members, over the limit of {limit}; not read").format(
+                    origin=origin, n=len(infos), limit=lim.max_members
+                ),
                 origin,
             )
             return 0
@@ -260,7 +270,8 @@ class Walk:
             try:
                 data = _read_member(zf, info, lim.max_member_bytes)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
-                self.problem("bad-archive", f"{where}: cannot be read ({exc})", where)
+                said = _("{where}: cannot be read ({error})").format(where=where, error=exc)
+                self.problem("bad-archive", said, where)
                 continue
             total += len(data)
             member = self._member_owner(name, where, origin, owner, is_export)
@@ -278,15 +289,19 @@ class Walk:
         lim = self.limits
         bad = _unsafe_member(info)
         if bad:
-            self.problem("unsafe-member", f"{where}: refused ({bad})", where)
+            said = _("{where}: refused ({why})").format(where=where, why=bad)
+            self.problem("unsafe-member", said, where)
             return bad
         if any(is_junk(p) for p in PurePosixPath(info.filename.replace("\\", "/")).parts):
             return "junk"
         if info.file_size > lim.max_member_bytes:
             self.problem(
                 "archive-limit",
-                f"{where}: {info.file_size / 1e6:.0f} MB is over the "
-                f"{lim.max_member_bytes / 1e6:.0f} MB limit for one file",
+                _("{where}: {size} MB is over the {limit} MB limit for one file").format(
+                    where=where,
+                    size=f"{info.file_size / 1e6:.0f}",
+                    limit=f"{lim.max_member_bytes / 1e6:.0f}",
+                ),
                 where,
             )
             return "too large"
@@ -295,15 +310,18 @@ class Walk:
         ):
             self.problem(
                 "archive-limit",
-                f"{where}: compression ratio over {lim.max_ratio:.0f}:1 (a zip bomb?); not read",
+                _("{where}: compression ratio over {ratio}:1 (a zip bomb?); not read").format(
+                    where=where, ratio=f"{lim.max_ratio:.0f}"
+                ),
                 where,
             )
             return "ratio"
         if total + info.file_size > lim.max_total_bytes:
             self.problem(
                 "archive-limit",
-                f"{origin}: over {lim.max_total_bytes / 1e9:.1f} GB uncompressed; "
-                "the rest of the archive was not read",
+                _(
+                    "{origin}: over {size} GB uncompressed; the rest of the archive was not read"
+                ).format(origin=origin, size=f"{lim.max_total_bytes / 1e9:.1f}"),
                 origin,
             )
             return "stop"
@@ -314,12 +332,12 @@ class Walk:
     ) -> _Owner | None:
         """Whose file a member is (None: not a student's: ignored, said as a problem)."""
         if is_export:
-            head, _, rest = name.lstrip("/").partition("/")
+            head, _sep, rest = name.lstrip("/").partition("/")
             parsed = parse_lms_name(head)
             if parsed is None:
                 self.problem(
                     "ignored-file",
-                    f"{where}: not in the LMS naming scheme; ignored",
+                    _("{where}: not in the LMS naming scheme; ignored").format(where=where),
                     where,
                     severity="info",
                 )
@@ -335,7 +353,7 @@ class Walk:
         if depth + 1 > self.limits.max_depth:
             self.problem(
                 "archive-limit",
-                f"{where}: an archive nested this deep is not read",
+                _("{where}: an archive nested this deep is not read").format(where=where),
                 where,
                 severity="warning",
             )
@@ -351,7 +369,10 @@ class Walk:
                     lms_id=owner.lms_id,
                 )
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-            self.problem("bad-archive", f"{where}: cannot be read as a zip archive ({exc})", where)
+            said = _("{origin}: cannot be read as a zip archive ({error})").format(
+                origin=where, error=exc
+            )
+            self.problem("bad-archive", said, where)
             return 0
 
     def _take(
@@ -384,7 +405,7 @@ class Walk:
                     modified=_zip_time(info),
                     modified_source="lms" if from_lms else "file",
                     is_notebook=is_nb,
-                    problem=_sniff(data) if is_nb else "not a notebook (.ipynb) file",
+                    problem=_sniff(data) if is_nb else _("not a notebook (.ipynb) file"),
                 ),
             )
         )
@@ -403,17 +424,17 @@ class _Owner:
 def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
     if "\x00" in name:
-        return "a NUL character in the name"
+        return _("a NUL character in the name")
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-        return "an absolute path"
+        return _("an absolute path")
     parts = re.split(r"[\\/]+", name)
     if any(p == ".." for p in parts):
-        return "a '..' path component (path traversal)"
+        return _("a '..' path component (path traversal)")
     mode = info.external_attr >> 16
     if mode and stat.S_ISLNK(mode):
-        return "a symbolic link"
+        return _("a symbolic link")
     if info.flag_bits & 0x1:
-        return "encrypted"
+        return _("encrypted")
     return None
 
 
@@ -422,7 +443,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     with zf.open(info) as fh:
         data = fh.read(min(info.file_size, cap) + 1)
     if len(data) > info.file_size or len(data) > cap:
-        raise ValueError("the member is larger than its header says")
+        raise ValueError(_("the member is larger than its header says"))
     return data
 
 

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from grader.i18n import _, ngettext
 from grader.intake.archive import RawFile, Walk, ZipLimits
 from grader.intake.names import fold, slug, tokens
 from grader.intake.submission import (
@@ -93,26 +94,30 @@ def choose_notebook(files: Sequence[NotebookFile]) -> tuple[NotebookFile | None,
     others = ranked[1:]
     why: list[str] = []
     if best.problem is None and any(o.problem for o in others):
-        why.append("the others cannot be read as notebooks")
+        why.append(_("the others cannot be read as notebooks"))
     if _ASSIGNMENT_RE.search(PurePosixPath(best.name).name) and not all(
         _ASSIGNMENT_RE.search(PurePosixPath(o.name).name) for o in others
     ):
-        why.append("its name names the assignment")
+        why.append(_("its name names the assignment"))
     if not _DRAFTY_RE.search(best.name) and any(_DRAFTY_RE.search(o.name) for o in others):
-        why.append("the others look like drafts or copies")
+        why.append(_("the others look like drafts or copies"))
     if not why:
         runner_up = others[0]
         if best.modified and runner_up.modified and best.modified != runner_up.modified:
-            why.append("it is the newest")
+            why.append(_("it is the newest"))
         elif best.size != runner_up.size:
-            why.append("it is the largest")
+            why.append(_("it is the largest"))
         else:
-            why.append("first by name")
+            why.append(_("it is the first by name"))
     listing = ", ".join(f"'{o.origin}'" for o in others)
-    return best, (
-        f"{len(ranked)} notebooks handed in; graded '{best.origin}' because "
-        f"{' and '.join(why)}; not graded: {listing}"
-    )
+    because = why[0]
+    for reason in why[1:]:
+        because = _("{first} and {second}").format(first=because, second=reason)
+    return best, ngettext(
+        "{n} notebook handed in; graded '{chosen}' because {because}; not graded: {others}",
+        "{n} notebooks handed in; graded '{chosen}' because {because}; not graded: {others}",
+        len(ranked),
+    ).format(n=len(ranked), chosen=best.origin, because=because, others=listing)
 
 
 # ------------------------------------------------------------ roster match
@@ -208,7 +213,7 @@ def collect_class(
             IntakeProblem(
                 kind="unreadable",
                 severity="error",
-                message=f"{source}: no such file or folder",
+                message=_("{path}: no such file or folder").format(path=source),
                 origin=str(source),
             )
         )
@@ -234,8 +239,13 @@ def collect_class(
                 intake.problems.append(
                     IntakeProblem(
                         kind="ambiguous-submitter",
-                        message=f"'{raw.label}' could be any of {hits} roster students; "
-                        "graded as an unknown submitter",
+                        message=ngettext(
+                            "'{label}' could be any of {n} roster student; graded as an "
+                            "unknown submitter",
+                            "'{label}' could be any of {n} roster students; graded as an "
+                            "unknown submitter",
+                            hits,
+                        ).format(label=raw.label, n=hits),
                         origin=raw.entry,
                     )
                 )
@@ -302,7 +312,7 @@ def _identical(intake: ClassIntake) -> None:
                 intake.problems.append(
                     IntakeProblem(
                         kind="identical",
-                        message=f"{names} handed in byte-identical notebooks",
+                        message=_("{names} handed in byte-identical notebooks").format(names=names),
                         origin=sub.notebook.origin if sub.notebook else None,
                         submission=sub.id,
                     )
@@ -323,8 +333,9 @@ def _problems_for(intake: ClassIntake, sub: Submission, has_roster: bool) -> Non
         add(
             IntakeProblem(
                 kind="unknown-submitter",
-                message=f"'{sub.name}' is not on the roster (from {', '.join(sub.entries)}); "
-                "graded, but check who it is",
+                message=_(
+                    "'{name}' is not on the roster (from {entries}); graded, but check who it is"
+                ).format(name=sub.name, entries=", ".join(sub.entries)),
                 origin=", ".join(sub.entries),
                 submission=sub.id,
             )
@@ -333,8 +344,16 @@ def _problems_for(intake: ClassIntake, sub: Submission, has_roster: bool) -> Non
         add(
             IntakeProblem(
                 kind="duplicate",
-                message=f"{sub.name} handed in {len(sub.entries)} times "
-                f"({', '.join(sub.entries)}); " + (sub.choice or "one notebook graded"),
+                message=ngettext(
+                    "{name} handed in {n} time ({entries}); {choice}",
+                    "{name} handed in {n} times ({entries}); {choice}",
+                    len(sub.entries),
+                ).format(
+                    name=sub.name,
+                    n=len(sub.entries),
+                    entries=", ".join(sub.entries),
+                    choice=sub.choice or _("one notebook graded"),
+                ),
                 origin=", ".join(sub.entries),
                 submission=sub.id,
             )
@@ -350,12 +369,16 @@ def _problems_for(intake: ClassIntake, sub: Submission, has_roster: bool) -> Non
             )
         )
     if sub.notebook is None:
-        names = ", ".join(f.name for f in sub.files) or "nothing"
+        names = ", ".join(f.name for f in sub.files)
         add(
             IntakeProblem(
                 kind="no-notebook",
                 severity="error",
-                message=f"{sub.name}: no notebook handed in (found: {names})",
+                message=(
+                    _("{name}: no notebook handed in (found: {files})")
+                    if names
+                    else _("{name}: no notebook handed in (found: nothing)")
+                ).format(name=sub.name, files=names),
                 origin=", ".join(sub.entries),
                 submission=sub.id,
             )
@@ -365,8 +388,9 @@ def _problems_for(intake: ClassIntake, sub: Submission, has_roster: bool) -> Non
             IntakeProblem(
                 kind="not-a-notebook",
                 severity="error",
-                message=f"{sub.name}: '{sub.notebook.origin}' is not a notebook "
-                f"({sub.notebook.problem})",
+                message=_("{name}: '{file}' is not a notebook ({why})").format(
+                    name=sub.name, file=sub.notebook.origin, why=sub.notebook.problem
+                ),
                 origin=sub.notebook.origin,
                 submission=sub.id,
             )

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from grader.errors import UsageError
+from grader.i18n import _, ngettext
 from grader.intake.names import fold, tokens
 from grader.intake.submission import ClassIntake, Submission
 from grader.settings import suggest
@@ -28,9 +29,9 @@ def describe(sub: Submission) -> str:
     """A student as a message names them: ``Jan Novák (novak-jan, participant 12345)``."""
     ids = [sub.id]
     if sub.student_id and sub.student_id != sub.id:
-        ids.append(f"student id {sub.student_id}")
+        ids.append(_("student id {id}").format(id=sub.student_id))
     if sub.lms_id:
-        ids.append(f"participant {sub.lms_id}")
+        ids.append(_("participant {id}").format(id=sub.lms_id))
     return f"{sub.name} ({', '.join(ids)})"
 
 
@@ -52,7 +53,7 @@ def find_submission(intake: ClassIntake, query: str) -> Submission:
     """The one submission ``query`` names; a :class:`UsageError` says why there is none."""
     query = query.strip()
     if not query:
-        raise UsageError("an empty student name: give a submission id, student id or name")
+        raise UsageError(_("an empty student name: give a submission id, student id or name"))
     subs = intake.submissions
     for rule in _rules(query):
         hits = [s for s in subs if rule(s)]
@@ -61,8 +62,13 @@ def find_submission(intake: ClassIntake, query: str) -> Submission:
         if len(hits) > 1:
             listed = "; ".join(describe(s) for s in hits)
             raise UsageError(
-                f"{query!r} names {len(hits)} students: {listed}. Use the submission id "
-                "(the first one in brackets) to say which"
+                ngettext(
+                    "{query} names {n} student: {students}. Use the submission id (the first "
+                    "one in brackets) to say which",
+                    "{query} names {n} students: {students}. Use the submission id (the first "
+                    "one in brackets) to say which",
+                    len(hits),
+                ).format(query=repr(query), n=len(hits), students=listed)
             )
     raise UsageError(_not_found(intake, query))
 
@@ -71,19 +77,28 @@ def _not_found(intake: ClassIntake, query: str) -> str:
     missing = [s for s in intake.students if fold(s.name) == fold(query) or s.student_id == query]
     if missing:
         s = missing[0]
-        return (
-            f"{s.name} ({s.student_id}) is on the roster but handed in nothing: there is no "
-            "submission to regrade or decide about"
-        )
+        return _(
+            "{name} ({id}) is on the roster but handed in nothing: there is no submission to "
+            "regrade or decide about"
+        ).format(name=s.name, id=s.student_id)
     known = [s.id for s in intake.submissions] + [s.name for s in intake.submissions]
     close = suggest(query, known) or suggest(fold(query), [fold(k) for k in known])
-    hint = f" (did you mean {close!r}?)" if close else ""
-    listing = ", ".join(s.id for s in intake.submissions[:12])
-    more = f" and {len(intake.submissions) - 12} more" if len(intake.submissions) > 12 else ""
-    return (
-        f"no student {query!r} in this class{hint}; give a submission id, student id, "
-        f"participant number or name (submissions: {listing or 'none'}{more})"
-    )
+    listing = ", ".join(s.id for s in intake.submissions[:12]) or _("none")
+    more = len(intake.submissions) - 12
+    if more > 0:
+        listing = ngettext("{listing} and {n} more", "{listing} and {n} more", more).format(
+            listing=listing, n=more
+        )
+    values = {"query": repr(query), "close": repr(close), "submissions": listing}
+    if close:
+        return _(
+            "no student {query} in this class (did you mean {close}?); give a submission id, "
+            "student id, participant number or name (submissions: {submissions})"
+        ).format(**values)
+    return _(
+        "no student {query} in this class; give a submission id, student id, participant "
+        "number or name (submissions: {submissions})"
+    ).format(**values)
 
 
 def find_submissions(intake: ClassIntake, queries: Iterable[str]) -> list[Submission]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import NotANotebookError, UsageError
+from grader.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -58,7 +59,7 @@ def find_notebooks(paths: Iterable[Path]) -> Iterator[Path]:
         elif path.exists():
             yield path
         else:
-            raise UsageError(f"{path}: no such file or folder")
+            raise UsageError(_("{path}: no such file or folder").format(path=path))
 
 
 def load_notebook(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> LoadedNotebook:
@@ -67,16 +68,22 @@ def load_notebook(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> LoadedN
     try:
         if path.is_dir():
             raise NotANotebookError(
-                f"{where}: is a folder, not a notebook", path=where, reason="folder"
+                _("{path}: is a folder, not a notebook").format(path=where),
+                path=where,
+                reason="folder",
             )
         size = path.stat().st_size
     except OSError as exc:
         raise NotANotebookError(
-            f"{where}: cannot be read ({exc.strerror or exc})", path=where, reason="unreadable"
+            _("{path}: cannot be read ({error})").format(path=where, error=exc.strerror or exc),
+            path=where,
+            reason="unreadable",
         ) from exc
     if size > max_bytes:
         raise NotANotebookError(
-            f"{where}: {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit for a notebook",
+            _("{path}: {size} MB is over the {limit} MB limit for a notebook").format(
+                path=where, size=f"{size / 1e6:.0f}", limit=f"{max_bytes / 1e6:.0f}"
+            ),
             path=where,
             reason="oversized",
         )
@@ -85,7 +92,9 @@ def load_notebook(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> LoadedN
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise NotANotebookError(
-            f"{where}: cannot be read ({exc.strerror or exc})", path=where, reason="unreadable"
+            _("{path}: cannot be read ({error})").format(path=where, error=exc.strerror or exc),
+            path=where,
+            reason="unreadable",
         ) from exc
     return parse_notebook(data, where)
 
@@ -94,10 +103,12 @@ def parse_notebook(data: bytes, where: str = "<notebook>") -> LoadedNotebook:
     """Parse notebook bytes (pure: no disk)."""
     sha = hashlib.sha256(data).hexdigest()
     if not data.strip():
-        raise NotANotebookError(f"{where}: the file is empty", path=where, reason="empty")
+        raise NotANotebookError(
+            _("{path}: the file is empty").format(path=where), path=where, reason="empty"
+        )
     if b"\x00" in data[:8192]:
         raise NotANotebookError(
-            f"{where}: binary data, not a notebook (a notebook is JSON text)",
+            _("{path}: binary data, not a notebook (a notebook is JSON text)").format(path=where),
             path=where,
             reason="binary",
         )
@@ -105,7 +116,9 @@ def parse_notebook(data: bytes, where: str = "<notebook>") -> LoadedNotebook:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise NotANotebookError(
-            f"{where}: not UTF-8 text at byte {exc.start}; a notebook is JSON text",
+            _("{path}: not UTF-8 text at byte {byte}; a notebook is JSON text").format(
+                path=where, byte=exc.start
+            ),
             path=where,
             reason="binary",
         ) from exc
@@ -113,20 +126,24 @@ def parse_notebook(data: bytes, where: str = "<notebook>") -> LoadedNotebook:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotANotebookError(
-            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+            _("{path}: not valid JSON ({error} at line {line}, column {column})").format(
+                path=where, error=exc.msg, line=exc.lineno, column=exc.colno
+            ),
             path=where,
             reason="invalid-json",
         ) from exc
     if not isinstance(raw, dict):
         raise NotANotebookError(
-            f"{where}: JSON but not a notebook (the top level is a {type(raw).__name__}, "
-            "a notebook is an object with 'cells')",
+            _(
+                "{path}: JSON but not a notebook (the top level is a {type}, a notebook is an "
+                "object with 'cells')"
+            ).format(path=where, type=type(raw).__name__),
             path=where,
             reason="not-a-notebook",
         )
     if "cells" not in raw and "worksheets" not in raw:
         raise NotANotebookError(
-            f"{where}: JSON but not a notebook (no 'cells' list)",
+            _("{path}: JSON but not a notebook (no 'cells' list)").format(path=where),
             path=where,
             reason="not-a-notebook",
         )
@@ -134,7 +151,9 @@ def parse_notebook(data: bytes, where: str = "<notebook>") -> LoadedNotebook:
     minor = raw.get("nbformat_minor", 0)
     if not isinstance(major, int) or major not in (3, 4):
         raise NotANotebookError(
-            f"{where}: nbformat {major!r} is not supported (3 and 4.x are)",
+            _("{path}: nbformat {version} is not supported (3 and 4.x are)").format(
+                path=where, version=repr(major)
+            ),
             path=where,
             reason="unsupported-version",
         )
@@ -155,7 +174,9 @@ def parse_notebook(data: bytes, where: str = "<notebook>") -> LoadedNotebook:
                 nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as exc:  # nbformat raises several kinds on malformed structure
         raise NotANotebookError(
-            f"{where}: notebook structure is broken ({_short(exc)})",
+            _("{path}: notebook structure is broken ({error})").format(
+                path=where, error=_short(exc)
+            ),
             path=where,
             reason="bad-structure",
         ) from exc
@@ -200,7 +221,7 @@ def _repair_cells(nb: NotebookNode, normalised: list[str], where: str) -> None:
     cells = nb.get("cells")
     if not isinstance(cells, list):
         raise NotANotebookError(
-            f"{where}: notebook structure is broken ('cells' is not a list)",
+            _("{path}: notebook structure is broken ('cells' is not a list)").format(path=where),
             path=where,
             reason="bad-structure",
         )
@@ -209,7 +230,9 @@ def _repair_cells(nb: NotebookNode, normalised: list[str], where: str) -> None:
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict):
             raise NotANotebookError(
-                f"{where}: notebook structure is broken (a cell is not an object)",
+                _("{path}: notebook structure is broken (a cell is not an object)").format(
+                    path=where
+                ),
                 path=where,
                 reason="bad-structure",
             )
@@ -235,7 +258,9 @@ def _repair_cells(nb: NotebookNode, normalised: list[str], where: str) -> None:
             cell["outputs"] = [_fix_output(o) for o in cell["outputs"] if isinstance(o, dict)]
             cell.setdefault("execution_count", None)
     if fixed:
-        normalised.append(f"repaired {fixed} cell field(s)")
+        normalised.append(
+            ngettext("repaired {n} cell field", "repaired {n} cell fields", fixed).format(n=fixed)
+        )
 
 
 def _fix_output(out: dict[str, Any]) -> dict[str, Any]:
@@ -254,11 +279,11 @@ def _normalise_metadata(nb: NotebookNode, normalised: list[str]) -> None:
     ks = meta.get("kernelspec")
     if not isinstance(ks, dict) or not ks.get("name"):
         meta["kernelspec"] = _Node(_DEFAULT_KERNELSPEC)
-        normalised.append("added kernelspec (python3)")
+        normalised.append(_("added kernelspec (python3)"))
     else:
         ks.setdefault("language", "python")
         ks.setdefault("display_name", ks.get("name", "Python 3"))
     li = meta.get("language_info")
     if not isinstance(li, dict) or not li.get("name"):
         meta["language_info"] = _Node({"name": "python"})
-        normalised.append("added language_info (python)")
+        normalised.append(_("added language_info (python)"))

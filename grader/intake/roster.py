@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grader.errors import RosterError
+from grader.i18n import _
 from grader.intake.submission import StudentContext
 
 __all__ = ["Roster", "RosterEntry", "load_roster", "parse_roster", "parse_bool"]
@@ -66,7 +67,11 @@ def _parse_time(value: str | None, line: int) -> datetime | None:
             return datetime.strptime(text, fmt)
         except ValueError:
             continue
-    raise RosterError(f"roster line {line}: cannot read the time {text!r} (use ISO 8601)")
+    raise RosterError(
+        _("roster line {line}: cannot read the time {text} (use ISO 8601)").format(
+            line=line, text=repr(text)
+        )
+    )
 
 
 def _norm_name(text: str) -> str:
@@ -114,9 +119,13 @@ def load_roster(path: Path) -> Roster:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise RosterError(f"{path}: cannot read the roster ({exc.strerror or exc})") from exc
+        raise RosterError(
+            _("{path}: cannot read the roster ({error})").format(
+                path=path, error=exc.strerror or exc
+            )
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise RosterError(f"{path}: the roster is not UTF-8 text") from exc
+        raise RosterError(_("{path}: the roster is not UTF-8 text").format(path=path)) from exc
     return parse_roster(text, str(path))
 
 
@@ -129,7 +138,7 @@ def parse_roster(text: str, where: str = "roster") -> Roster:
     reader = csv.reader(io.StringIO(text), dialect)
     rows = list(reader)
     if not rows:
-        raise RosterError(f"{where}: the roster is empty")
+        raise RosterError(_("{path}: the roster is empty").format(path=where))
     header = [_key(h) for h in rows[0]]
     index: dict[str, int] = {}
     for field_name, names in _COLUMNS.items():
@@ -139,8 +148,10 @@ def parse_roster(text: str, where: str = "roster") -> Roster:
                 break
     if "student_id" not in index and "name" not in index:
         raise RosterError(
-            f"{where}: no student column; the header needs 'student_id' or 'name' "
-            f"(found: {', '.join(rows[0])})"
+            _(
+                "{path}: no student column; the header needs 'student_id' or 'name' (found: "
+                "{columns})"
+            ).format(path=where, columns=", ".join(rows[0]))
         )
     roster = Roster()
     seen: set[str] = set()
@@ -154,7 +165,11 @@ def parse_roster(text: str, where: str = "roster") -> Roster:
 
         sid = cell("student_id") or cell("name") or ""
         if sid in seen:
-            raise RosterError(f"{where} line {n}: student {sid!r} is listed twice")
+            raise RosterError(
+                _("{path} line {line}: student {id} is listed twice").format(
+                    path=where, line=n, id=repr(sid)
+                )
+            )
         seen.add(sid)
         roster.entries.append(
             RosterEntry(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.i18n import _
 
 __all__ = ["FRONT_ENDS", "Located", "NotebookNotFound", "Surroundings", "locate_notebook"]
 
@@ -77,8 +78,9 @@ class Located:
 Detector = Callable[[Surroundings], Located | None]
 
 
-def _save_hint(name: str = "my_hw5.ipynb") -> str:
-    return f'pass the notebook\'s file name: grader.selfcheck("{name}")'
+def _call(name: str = "my_hw5.ipynb") -> str:
+    """The call that names the notebook, as the student would type it."""
+    return f'grader.selfcheck("{name}")'
 
 
 def _vscode(env: Surroundings) -> Located | None:
@@ -88,8 +90,10 @@ def _vscode(env: Surroundings) -> Located | None:
     path = Path(value)
     if not path.is_file():
         raise NotebookNotFound(
-            f"VS Code says this notebook is {value}, but that file does not exist yet. "
-            "Save the notebook (Ctrl+S) under a name of your own, then run this cell again."
+            _(
+                "VS Code says this notebook is {path}, but that file does not exist yet. "
+                "Save the notebook (Ctrl+S) under a name of your own, then run this cell again."
+            ).format(path=value)
         )
     return Located("vscode", path.name, path=path)
 
@@ -97,20 +101,23 @@ def _vscode(env: Surroundings) -> Located | None:
 def _colab(env: Surroundings) -> Located | None:
     if "google.colab" not in env.modules:
         return None
-    hint = (
+    hint = _(
         "Download it (File → Download → Download .ipynb), upload it to the files of this "
-        "Colab session (the folder icon on the left), then " + _save_hint()
-    )
+        "Colab session (the folder icon on the left), then pass the notebook's file name: "
+        "{call}"
+    ).format(call=_call())
     try:
         message = importlib.import_module("google.colab._message")
         reply = message.blocking_request("get_ipynb", request="", timeout_sec=COLAB_TIMEOUT_S)
     except Exception as exc:  # Colab's private API: any failure means "ask the student"
         raise NotebookNotFound(
-            f"Colab did not hand over this notebook ({type(exc).__name__}: {exc}). {hint}"
+            _("Colab did not hand over this notebook ({error}). {hint}").format(
+                error=f"{type(exc).__name__}: {exc}", hint=hint
+            )
         ) from None
     content = reply.get("ipynb") if isinstance(reply, Mapping) else None
     if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
-        raise NotebookNotFound(f"Colab did not hand over this notebook. {hint}")
+        raise NotebookNotFound(_("Colab did not hand over this notebook. {hint}").format(hint=hint))
     meta = content.get("metadata")
     colab = meta.get("colab") if isinstance(meta, Mapping) else None
     name = colab.get("name") if isinstance(colab, Mapping) else None
@@ -132,8 +139,11 @@ def _jupyter(env: Surroundings) -> Located | None:
         if path.is_file():
             return Located("jupyter", path.name, path=path)
     raise NotebookNotFound(
-        f"Jupyter started this kernel for {session}, but that file is not there any more "
-        "(renamed or moved since?). Save the notebook, then " + _save_hint(given.name)
+        _(
+            "Jupyter started this kernel for {path}, but that file is not there any more "
+            "(renamed or moved since?). Save the notebook, then pass the notebook's file "
+            "name: {call}"
+        ).format(path=session, call=_call(given.name))
     )
 
 
@@ -161,8 +171,10 @@ def locate_notebook(path: str | os.PathLike[str] | None, env: Surroundings) -> L
         if given.is_file():
             return Located("path", given.name, path=given)
         raise NotebookNotFound(
-            f"There is no file {os.fspath(path)} (looked in {given.parent}). Check the name; "
-            "a path without a folder is taken from the folder this notebook runs in."
+            _(
+                "There is no file {path} (looked in {folder}). Check the name; a path without "
+                "a folder is taken from the folder this notebook runs in."
+            ).format(path=os.fspath(path), folder=given.parent)
         )
     for detect in FRONT_ENDS.values():
         found = detect(env)
@@ -170,12 +182,16 @@ def locate_notebook(path: str | os.PathLike[str] | None, env: Surroundings) -> L
             return found
     if env.in_kernel:
         raise NotebookNotFound(
-            "grader.selfcheck() cannot tell which notebook it runs in (this Jupyter does not "
-            "say). Save the notebook, then " + _save_hint()
+            _(
+                "grader.selfcheck() cannot tell which notebook it runs in (this Jupyter does "
+                "not say). Save the notebook, then pass the notebook's file name: {call}"
+            ).format(call=_call())
         )
     raise NotebookNotFound(
-        "Outside a notebook there is none to find: " + _save_hint() + ", or run "
-        "`grader check my_hw5.ipynb` in a terminal."
+        _(
+            "Outside a notebook there is none to find: pass the notebook's file name: {call}, "
+            "or run {command} in a terminal."
+        ).format(call=_call(), command="`grader check my_hw5.ipynb`")
     )
 
 

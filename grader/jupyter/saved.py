@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from grader.i18n import N_, _
+
 __all__ = ["KernelState", "kernel_state", "save_reminder"]
 
-_SAVE = "Save the notebook (Ctrl+S, or File → Save), then run this cell again."
+_SAVE = N_("Save the notebook (Ctrl+S, or File → Save), then run this cell again.")
 
 
 @dataclass(frozen=True)
@@ -82,27 +84,39 @@ def save_reminder(
     if last_run < 1:
         return None
     cells = _code_cells(nb)
-    saved_last = max((count for count, _ in cells), default=0)
+    saved_last = max((count for count, _source in cells), default=0)
     if saved_last < last_run:
-        upto = f"stops at [{saved_last}]" if saved_last else "has no cell that has run"
-        return (
-            f"Save first: the saved file {upto}, but this kernel has run cells up to "
-            f"[{last_run}], and the check reads the saved file. {_SAVE} (If you deleted "
-            "the cells you ran since the last save, you can ignore this.)"
-        )
+        if saved_last:
+            text = _(
+                "Save first: the saved file stops at [{saved}], but this kernel has run cells "
+                "up to [{ran}], and the check reads the saved file. {save} (If you deleted "
+                "the cells you ran since the last save, you can ignore this.)"
+            )
+        else:
+            text = _(
+                "Save first: the saved file has no cell that has run, but this kernel has run "
+                "cells up to [{ran}], and the check reads the saved file. {save} (If you "
+                "deleted the cells you ran since the last save, you can ignore this.)"
+            )
+        return text.format(saved=saved_last, ran=last_run, save=_(_SAVE))
     for count, source in cells:
         ran = kernel.inputs[count] if count <= last_run and count < len(kernel.inputs) else None
         if ran is not None and ran.strip() != source.strip():
-            return (
-                f"Save first: the cell saved as [{count}] is not the code this kernel ran as "
-                f"[{count}]: it was changed after it ran, or the file comes from another "
+            return _(
+                "Save first: the cell saved as [{count}] is not the code this kernel ran as "
+                "[{count}]: it was changed after it ran, or the file comes from another "
                 "session. Run all cells again (Run → Run All), save the notebook, then "
                 "run this cell again."
-            )
+            ).format(count=count)
     if saved_at is not None and kernel.started is not None and saved_at < kernel.started:
-        return (
-            f"Save first: the notebook was last saved at {saved_at:%H:%M} on {saved_at:%d.%m.}, before this "
-            f"kernel started ({kernel.started:%H:%M}): the outputs in the file may not be the "
-            f"ones on your screen. {_SAVE}"
+        return _(
+            "Save first: the notebook was last saved at {time} on {date}, before this kernel "
+            "started ({started}): the outputs in the file may not be the ones on your screen. "
+            "{save}"
+        ).format(
+            time=f"{saved_at:%H:%M}",
+            date=f"{saved_at:%d.%m.}",
+            started=f"{kernel.started:%H:%M}",
+            save=_(_SAVE),
         )
     return None

@@ -10,10 +10,20 @@ from typing import TYPE_CHECKING, Any
 from grader.check.bands import Band
 from grader.evidence import ModelKind, Severity
 from grader.grade.result import Status
+from grader.i18n import _
 from grader.report import plots
 from grader.report.decisions import EVIDENCE_CHANGED, decision_view
-from grader.report.results import ClassResults, StudentRow
-from grader.report.words import KIND_LABELS, RESULT_LABELS, SHORT_KIND_LABELS
+from grader.report.results import ClassResults, StudentRow, late_note
+from grader.report.words import (
+    LEVEL_LABELS,
+    SEVERITY_LABELS,
+    SHORT_KIND_LABELS,
+    flag_label,
+    kind_label,
+    label,
+    result_label,
+    short_kind_label,
+)
 
 if TYPE_CHECKING:
     from grader.similarity.model import SimilarityReport
@@ -46,17 +56,17 @@ class DashboardView:
 
 
 def _row(row: StudentRow) -> dict[str, Any]:
-    label, css = RESULT_LABELS.get(row.status, (row.status, "info"))
+    words, css = result_label(row.status)
     if row.state == "graded" and row.report is not None and not row.report.grade.requirements_met:
-        label, css = "incomplete", "warn"
+        words, css = _("incomplete"), "warn"
     models = []
     if row.report is not None:
         for m in row.report.models:
             models.append(
                 {
                     "kind": m.kind.value,
-                    "label": KIND_LABELS.get(m.kind.value, m.kind.value),
-                    "short": SHORT_KIND_LABELS.get(m.kind.value, m.kind.value),
+                    "label": kind_label(m.kind.value),
+                    "short": short_kind_label(m.kind.value),
                     "base": m.base,
                     "acc": m.test_accuracy,
                 }
@@ -67,12 +77,13 @@ def _row(row: StudentRow) -> dict[str, Any]:
         "student_id": row.student_id or "",
         "name": row.name,
         "state": row.state,
-        "status_label": label,
+        "status_label": words,
         "status_class": css,
         "points": row.points,
         "max_points": row.max_points,
         "counted": row.counted,
         "flags": row.flags,
+        "flag_labels": [(f, flag_label(f)) for f in row.flags],
         "models": models,
         "best": best,
         "href": row.report_href,
@@ -121,7 +132,9 @@ def dashboard_view(
         rows=[_row(r) for r in rows],
         histogram=plots.points_histogram_image(points, results.max_points),
         by_kind=plots.accuracy_by_kind_image(
-            {k: v for k, v in by_kind.items() if v}, bands=kind_bands, labels=SHORT_KIND_LABELS
+            {k: v for k, v in by_kind.items() if v},
+            bands=kind_bands,
+            labels={k: short_kind_label(k) for k in SHORT_KIND_LABELS},
         ),
         kind_table=_kind_table(by_kind, kind_bands),
         items=_item_analysis(graded),
@@ -131,6 +144,7 @@ def dashboard_view(
             {
                 "kind": p.kind,
                 "severity": p.severity,
+                "severity_label": label(SEVERITY_LABELS, p.severity),
                 "message": p.message,
                 "origin": p.origin or "",
             }
@@ -146,10 +160,12 @@ def dashboard_view(
         decisions=_decisions(rows),
         similarity=_similarity(similarity, rows, similarity_page) if similarity else None,
         similarity_hint=similarity_problem
-        or "No similarity report in this folder yet. Run `grader similarity OUT` with this "
-        "output folder (the one holding this page) as OUT: the pairs of notebooks that share "
-        "material rare in this class will be listed here with the reasons, as a prompt to "
-        "look, never as a verdict.",
+        or _(
+            "No similarity report in this folder yet. Run `grader similarity OUT` with this "
+            "output folder (the one holding this page) as OUT: the pairs of notebooks that share "
+            "material rare in this class will be listed here with the reasons, as a prompt to "
+            "look, never as a verdict."
+        ),
     )
 
 
@@ -173,34 +189,38 @@ def _cards(
     mean = sum(points) / len(points) if points else None
     unknown = [r for r in rows if not r.in_roster and r.state != "missing"]
     if results.intake.roster:
-        first = [("On the roster", str(len(results.intake.students)), "")]
+        first = [(_("On the roster"), str(len(results.intake.students)), "")]
         if unknown:
-            first.append(("Not on the roster", str(len(unknown)), "warn"))
+            first.append((_("Not on the roster"), str(len(unknown)), "warn"))
     else:
-        first = [("Submissions", str(len(rows)), "")]
+        first = [(_("Submissions"), str(len(rows)), "")]
     cards = [
         *first,
-        ("Graded", str(len(graded)), "ok"),
-        ("Failed", str(len(failed)), "bad" if failed else ""),
-        ("Missing", str(len(missing)), "warn" if missing else ""),
-        ("Needs review", str(len(review_rows)), "warn" if review_rows else ""),
-        ("Mean points", f"{mean:.2f} / {results.max_points}" if mean is not None else "—", ""),
+        (_("Graded"), str(len(graded)), "ok"),
+        (_("Failed"), str(len(failed)), "bad" if failed else ""),
+        (_("Missing"), str(len(missing)), "warn" if missing else ""),
+        (_("Needs review"), str(len(review_rows)), "warn" if review_rows else ""),
+        (
+            _("Mean points"),
+            f"{mean:.2f} / {results.max_points}" if mean is not None else "—",
+            "",
+        ),
     ]
     if pending:
-        cards.insert(3, ("Pending", str(len(pending)), "info"))
+        cards.insert(3, (_("Pending"), str(len(pending)), "info"))
     runs = [r.result.run for r in rows if r.result is not None and r.result.run is not None]
     exposed = [run for run in runs if run.sandbox and run.unprotected]
     if exposed:
-        cards.append(("Runs not isolated", str(len(exposed)), "bad"))
+        cards.append((_("Runs not isolated"), str(len(exposed)), "bad"))
     forged = [run for run in runs if any(c.status == "forged" for c in run.verification)]
     if forged:
-        cards.append(("Forged accuracies", str(len(forged)), "bad"))
+        cards.append((_("Forged accuracies"), str(len(forged)), "bad"))
     decided = [o for r in rows for o in r.overrides]
     if decided:
-        cards.append(("Decided by hand", str(len(decided)), "info"))
+        cards.append((_("Decided by hand"), str(len(decided)), "info"))
     changed = [o for o in decided if o.evidence_changed]
     if changed:
-        cards.append(("Decisions on old evidence", str(len(changed)), "bad"))
+        cards.append((_("Decisions on old evidence"), str(len(changed)), "bad"))
     return cards
 
 
@@ -228,7 +248,7 @@ def _kind_table(
         kind_table.append(
             {
                 "kind": kind,
-                "label": SHORT_KIND_LABELS.get(kind, kind),
+                "label": short_kind_label(kind),
                 "n": len(s),
                 "min": s[0],
                 "median": median,
@@ -274,12 +294,12 @@ def _failures(rows: list[StudentRow]) -> list[dict[str, Any]]:
     for r in rows:
         run = r.result.run if r.result is not None else None
         if r.state in ("failed", "run-failed"):
-            label, css = RESULT_LABELS.get(r.status, (r.status, "bad"))
+            words, css = result_label(r.status, "bad")
             failures.append(
                 {
                     "name": r.name,
                     "href": r.report_href,
-                    "status": label,
+                    "status": words,
                     "status_class": css,
                     "reason": (run.failure if run is not None and run.failure else r.reason) or "",
                     "cell": run.failure_cell if run is not None else None,
@@ -293,25 +313,28 @@ def _why(r: StudentRow) -> list[str]:
     why: list[str] = []
     if r.report is not None:
         why += [
-            f"{c.title}: {c.reason}"
+            _("{criterion}: {reason}").format(criterion=c.title, reason=c.reason)
             for c in r.report.grade.criteria
             if c.status == Status.needs_review
         ]
-        why += [n for n in r.report.grade.notes if "late" in n]
+        late = late_note(r)
+        why += [late] if late else []
         why += [f.message for f in r.report.findings if f.severity == Severity.error]
     if r.state == "failed":
         why.append(r.reason or r.status)
     if r.state == "run-failed":
-        why.append("the run stopped before the end; graded on what ran")
+        why.append(_("the run stopped before the end; graded on what ran"))
     if "unknown submitter" in r.flags:
-        why.append("not on the roster")
+        why.append(_("not on the roster"))
     if "duplicate" in r.flags:
-        why.append("handed in more than once")
+        why.append(_("handed in more than once"))
     if "identical" in r.flags:
-        why.append("a notebook byte-identical to another student's")
+        why.append(_("a notebook byte-identical to another student's"))
     why += _unverified(r)
     why += [
-        f"decision on {o.title} ({o.criterion}): {EVIDENCE_CHANGED}"
+        _("decision on {title} ({criterion}): {changed}").format(
+            title=o.title, criterion=o.criterion, changed=_(EVIDENCE_CHANGED)
+        )
         for o in r.overrides
         if o.evidence_changed
     ]
@@ -347,6 +370,7 @@ def _similarity(
                 "href_b": hrefs.get(p.b),
                 "score": p.score,
                 "level": p.level,
+                "level_label": label(LEVEL_LABELS, p.level),
                 "level_class": LEVEL_CLASSES.get(p.level, "muted"),
                 "reasons": list(p.reasons[:3]),
                 "more": max(0, len(p.reasons) - 3),

@@ -1,5 +1,10 @@
 """Exports of a graded class: gradebook CSV, Gradescope ``results.json``, JUnit XML, JSON Lines.
 
+What scripts read stays the same in every language: the gradebook's column
+headers, its yes/no values and flags, JSON keys, statuses and codes. What a
+person reads (the gradebook's ``note`` and ``overrides``, Gradescope's output,
+JUnit's messages) is in the language in use.
+
 Each ``*_text``/``*_document`` function is pure (results in, text or data
 out); :func:`write_exports` writes them into the batch output folder. Nothing
 in them depends on when or in which order the batch ran, so an interrupted and
@@ -17,8 +22,10 @@ from typing import Any
 
 from grader.files import atomic_write_text
 from grader.grade.result import CheckReport, Status
+from grader.i18n import _, ngettext
 from grader.report.decisions import decision_line
 from grader.report.results import ClassResults, JobResult, StudentRow
+from grader.report.words import status_label
 
 __all__ = [
     "GRADEBOOK_COLUMNS",
@@ -77,7 +84,7 @@ def _note(row: StudentRow) -> str:
     if row.report is not None:
         parts += row.report.grade.notes
         parts += [
-            f"{c.id}: needs review"
+            _("{criterion}: needs review").format(criterion=c.id)
             for c in row.report.grade.criteria
             if c.status == Status.needs_review
         ]
@@ -129,7 +136,7 @@ def gradescope_results(
         return {
             "score": 0,
             "max_score": max_points,
-            "output": f"Not graded: {result.reason or result.status}",
+            "output": _("Not graded: {reason}").format(reason=result.reason or result.status),
             "visibility": "visible",
             "tests": [],
             "extra_data": {"status": result.status},
@@ -139,14 +146,19 @@ def gradescope_results(
     tests = []
     for c in g.criteria:
         passed = c.status in (Status.met, Status.not_applicable, Status.conditional)
-        output = c.reason
+        lines = [c.reason]
         if c.missing:
-            output += f"\nTo do: {c.missing}"
+            lines.append(_("To do: {missing}").format(missing=c.missing))
         if c.status == Status.needs_review:
-            output += "\n(needs instructor review)"
+            lines.append(_("(needs instructor review)"))
         if c.id in decided and decided[c.id].machine_status is not None:
             found = decided[c.id].machine_status
-            output += f"\n(the grader found: {found.value if found else '—'})"
+            lines.append(
+                _("(the grader found: {status})").format(
+                    status=status_label(found.value)[0] if found else "—"
+                )
+            )
+        output = "\n".join(lines)
         tests.append(
             {
                 "name": c.title,
@@ -159,10 +171,14 @@ def gradescope_results(
                 "visibility": "visible",
             }
         )
-    summary = [f"{g.points} of {g.max_points} points."]
+    summary = [
+        ngettext("{points} of {max} point.", "{points} of {max} points.", g.max_points).format(
+            points=g.points, max=g.max_points
+        )
+    ]
     summary += g.notes
     if result.run is not None and result.run.failure:
-        summary.append(f"The run stopped: {result.run.failure}")
+        summary.append(_("The run stopped: {failure}").format(failure=result.run.failure))
     return {
         "score": g.points,
         "max_score": g.max_points,
@@ -215,10 +231,10 @@ def junit_xml(results: ClassResults) -> str:
             case = ET.SubElement(suite, "testcase", classname=classname, name="submission")
             counts["tests"] += 1
             if row.state == "missing":
-                ET.SubElement(case, "skipped", message="no submission")
+                ET.SubElement(case, "skipped", message=_("no submission"))
                 counts["skipped"] += 1
             elif row.state == "pending":
-                ET.SubElement(case, "skipped", message="not graded yet")
+                ET.SubElement(case, "skipped", message=_("not graded yet"))
                 counts["skipped"] += 1
             else:
                 error = ET.SubElement(

@@ -8,7 +8,8 @@ built here from plain data; the markup is the jinja2 template
 student's text).
 
 Cells are named the way the notebook shows them: a code cell by its execution
-number (``[7]``) and first line, a markdown cell by its first line.
+number (``[7]``) and first line, a markdown cell by its first line. The words
+are in the language in use (:func:`grader.selfcheck` sets it).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 
 from grader.evidence import Severity
 from grader.grade.result import CheckReport, Status
+from grader.i18n import _
+from grader.report.markdown import severity_text, status_text
 from grader.report.student import feedback_items
 from grader.report.templating import render
-from grader.report.words import KIND_LABELS, STATUS_LABELS, pct
+from grader.report.words import KIND_LABELS, STATUS_LABELS, cells_text, pct
 
 __all__ = ["CellRef", "SelfCheckView", "render_selfcheck", "selfcheck_view"]
 
@@ -87,7 +90,7 @@ def _where(cells: Sequence[int | None], refs: Mapping[int, CellRef]) -> list[Cel
     for i in cells[:6]:
         if i is None:
             continue
-        out.append(refs.get(i, CellRef(i, f"cell {i + 1}", "")))
+        out.append(refs.get(i, CellRef(i, cells_text([i + 1]), "")))
     return out
 
 
@@ -126,7 +129,7 @@ def selfcheck_view(
         view.models.append(
             {
                 "name": m.name,
-                "kind": KIND_LABELS.get(m.kind.value, m.kind.value),
+                "kind": _(KIND_LABELS.get(m.kind.value, m.kind.value)),
                 "continues": m.continues,
                 "base": m.base,
                 "weights": m.weights,
@@ -138,18 +141,16 @@ def selfcheck_view(
             }
         )
     for c in g.criteria:
-        label, css = STATUS_LABELS[c.status.value]
-        if c.status == Status.conditional:
-            label = "met if no HW4"
+        css = STATUS_LABELS[c.status.value][1]
         view.criteria.append(
             {
                 "id": c.id,
                 "title": c.title,
                 "kind": c.kind,
                 "status": c.status.value,
-                "status_label": label,
+                "status_label": status_text(c.status),
                 "status_class": css,
-                "points": f"{c.points} / {c.max_points}" if c.kind == "points" else "required",
+                "points": f"{c.points} / {c.max_points}" if c.kind == "points" else _("required"),
                 "reason": c.reason,
                 "missing": c.missing if c.status != Status.met else None,
                 "where": _where(c.cells, refs),
@@ -158,6 +159,7 @@ def selfcheck_view(
     for f in report.findings:
         item = {
             "severity": f.severity.value,
+            "severity_label": severity_text(f.severity.value),
             "message": f.message,
             "where": _where([f.cell], refs),
         }

@@ -5,6 +5,9 @@ criterion: a requirement or criterion not met is a failure (its message says
 what to add), one that needs instructor review or does not apply is skipped,
 a notebook that could not be graded is one errored case. The class grading
 writes its own per-student JUnit file (:func:`grader.report.exports.junit_xml`).
+The messages a person reads are in the language in use; the element names, the
+test case names (a criterion's kind and id, then its title) and the failure
+types are fixed, so a CI groups the same case across runs.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from grader.grade.result import Status
+from grader.i18n import _
 from grader.report.markdown import Checked
 
 __all__ = ["check_junit"]
@@ -32,7 +36,7 @@ def _suite(root: ET.Element, entry: Checked) -> dict[str, int]:
     suite = ET.SubElement(root, "testsuite", name=entry.path)
     if entry.report is None:
         case = ET.SubElement(suite, "testcase", classname=entry.path, name="notebook")
-        message = entry.error or "not graded"
+        message = entry.error or _("not graded")
         ET.SubElement(case, "error", message=message, type="not-graded").text = message
         counts["tests"], counts["errors"] = 1, 1
     else:
@@ -42,17 +46,26 @@ def _suite(root: ET.Element, entry: Checked) -> dict[str, int]:
             case = ET.SubElement(suite, "testcase", classname=f"{rubric}.{c.kind}", name=name)
             counts["tests"] += 1
             if c.status == Status.not_met:
-                todo = f"{c.reason}\nTo do: {c.missing}" if c.missing else c.reason
+                todo = c.reason
+                if c.missing:
+                    todo += "\n" + _("To do: {missing}").format(missing=c.missing)
                 kind = "requirement-not-met" if c.kind == "requirement" else "points-not-earned"
                 ET.SubElement(case, "failure", message=c.reason, type=kind).text = todo
                 counts["failures"] += 1
             elif c.status in (Status.needs_review, Status.not_applicable):
-                label = "needs instructor review" if c.status == Status.needs_review else "n/a"
-                ET.SubElement(case, "skipped", message=f"{label}: {c.reason}")
+                if c.status == Status.needs_review:
+                    skipped = _("needs instructor review: {reason}")
+                else:
+                    skipped = _("not applicable: {reason}")
+                ET.SubElement(case, "skipped", message=skipped.format(reason=c.reason))
                 counts["skipped"] += 1
             else:
-                points = f" ({c.points}/{c.max_points} points)" if c.kind == "points" else ""
-                ET.SubElement(case, "system-out").text = c.reason + points
+                out = c.reason
+                if c.kind == "points":
+                    out = _("{reason} ({points}/{max_points} points)").format(
+                        reason=c.reason, points=c.points, max_points=c.max_points
+                    )
+                ET.SubElement(case, "system-out").text = out
     for key, value in counts.items():
         suite.set(key, str(value))
     return counts

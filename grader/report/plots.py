@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from grader.check.bands import Band
+from grader.i18n import N_, _
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -100,8 +101,8 @@ def _finite(values: Sequence[float]) -> list[float]:
 
 
 _PANELS = (
-    ("Loss", "loss", "val_loss"),
-    ("Accuracy", "accuracy", "val_accuracy"),
+    (N_("Loss"), "loss", "val_loss"),
+    (N_("Accuracy"), "accuracy", "val_accuracy"),
 )
 
 
@@ -125,8 +126,8 @@ def curves_image(
         for ax, (label, train_key, val_key) in zip(axes, panels, strict=True):
             n = 0
             for key, colour, style, name in (
-                (train_key, PALETTE["train"], "-", "training"),
-                (val_key, PALETTE["val"], "--", "validation"),
+                (train_key, PALETTE["train"], "-", _("training")),
+                (val_key, PALETTE["val"], "--", _("validation")),
             ):
                 values = _finite(history.get(key) or [])
                 if not values:
@@ -157,16 +158,16 @@ def curves_image(
                         color=PALETTE["band"],
                         alpha=0.15,
                         lw=0,
-                        label=f"reference ({key})",
+                        label=_("reference ({key})").format(key=key),
                     )
                     break
-            ax.set_title(label)
-            ax.set_xlabel("epoch")
+            ax.set_title(_(label))
+            ax.set_xlabel(_("epoch"))
             ax.grid(True, color=PALETTE["grid"], lw=0.6)
             ax.set_axisbelow(True)
             if n and n <= 12:
                 ax.set_xticks(list(range(first_epoch, first_epoch + n)))
-            if label == "Accuracy":
+            if train_key == "accuracy":
                 top = max(
                     [
                         1.0,
@@ -234,12 +235,12 @@ def confusion_image(
             ha="right" if max(len(s) for s in names) > 3 else "center",
         )
         ax.set_yticks(range(n), names)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
+        ax.set_xlabel(_("predicted"))
+        ax.set_ylabel(_("true"))
         ax.spines[:].set_visible(False)
         ax.tick_params(length=0)
         bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
-        bar.set_label("share of the true class", color=PALETTE["muted"])
+        bar.set_label(_("share of the true class"), color=PALETTE["muted"])
         bar.outline.set_visible(False)
         if title:
             ax.set_title(title)
@@ -266,7 +267,7 @@ def comparison_image(
     def draw(fig: Figure) -> None:
         ax = fig.subplots()
         ys = list(range(len(pairs)))[::-1]
-        for y, (_, acc, band) in zip(ys, pairs, strict=True):
+        for y, (_name, acc, band) in zip(ys, pairs, strict=True):
             if band is not None:
                 ax.barh(
                     y,
@@ -281,7 +282,7 @@ def comparison_image(
             ax.text(acc + 0.01, y, f"{acc:.1%}", va="center", fontsize=8, color=PALETTE["text"])
         ax.set_yticks(ys, [_short(p[0]) for p in pairs])
         ax.set_xlim(0, 1.08)
-        ax.set_xlabel("test accuracy")
+        ax.set_xlabel(_("test accuracy"))
         ax.grid(True, axis="x", color=PALETTE["grid"], lw=0.6)
         ax.set_axisbelow(True)
 
@@ -303,8 +304,8 @@ def points_histogram_image(points: Sequence[int], max_points: int) -> str | None
         bars = ax.bar(xs, counts, width=0.6, color=PALETTE["bar"])
         ax.bar_label(bars, labels=[str(c) for c in counts], padding=2, fontsize=8)
         ax.set_xticks(xs, [str(x) for x in xs])
-        ax.set_xlabel("points")
-        ax.set_ylabel("students")
+        ax.set_xlabel(_("points"))
+        ax.set_ylabel(_("students"))
         ax.set_ylim(0, max(counts) * 1.2 + 0.5)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, axis="y", color=PALETTE["grid"], lw=0.6)
@@ -366,7 +367,9 @@ def accuracy_by_kind_image(
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.6, len(kinds) - 0.4)
         ax.set_xlabel(
-            "test accuracy (orange: median" + ("; green: reference band)" if bands else ")")
+            _("test accuracy (orange: median; green: reference band)")
+            if bands
+            else _("test accuracy (orange: median)")
         )
         ax.grid(True, axis="x", color=PALETTE["grid"], lw=0.6)
         ax.set_axisbelow(True)

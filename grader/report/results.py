@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.grade.result import AppliedOverride, CheckReport, Status
+from grader.grade.rubric import is_late_note
+from grader.i18n import _
 from grader.intake.submission import ClassIntake, Submission
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "RunInfo",
     "StudentRow",
     "build_rows",
+    "late_note",
 ]
 
 ResultStatus = Literal[
@@ -250,7 +253,7 @@ def build_rows(
                     email=student.email,
                     state="missing",
                     status="missing",
-                    reason="no submission",
+                    reason=_("no submission"),
                 )
             )
         else:
@@ -260,3 +263,11 @@ def build_rows(
         if sub.id not in done:
             rows.append(row_for(sub))
     return rows
+
+
+def late_note(row: StudentRow) -> str | None:
+    """The grade's note that the submission came after the deadline (None: it did not)."""
+    if row.report is None:
+        return None
+    notes = row.report.grade.notes
+    return next((n for n in notes if is_late_note(n)), None)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.i18n import N_, _, ngettext
 from grader.report.templating import render
+from grader.report.words import LEVEL_LABELS, label
 from grader.similarity.model import ChannelScores, PairEvidence, SimilarityReport
 
 __all__ = [
@@ -29,11 +31,16 @@ LEVEL_CLASSES: dict[str, str] = {
     "nothing notable": "muted",
 }
 CHANNEL_LABELS: dict[str, str] = {
-    "code": "code",
-    "logs": "training logs",
-    "numbers": "printed numbers",
-    "images": "figures",
-    "architecture": "model",
+    "code": N_("code"),
+    "logs": N_("training logs"),
+    "numbers": N_("printed numbers"),
+    "images": N_("figures"),
+    "architecture": N_("model"),
+}
+#: how two figures match (a stable code) as words
+IMAGE_MATCHES: dict[str, str] = {
+    "identical": N_("identical"),
+    "near-identical": N_("near-identical"),
 }
 
 
@@ -57,6 +64,7 @@ class PairView:
     id_b: str
     score: float
     level: str
+    level_label: str
     level_class: str
     reasons: list[str]
     channels: list[tuple[str, float]]
@@ -90,12 +98,14 @@ class SimilarityView:
 
 
 def _cell_label(index: int, count: int | None) -> str:
-    return f"cell {index + 1}" + (f" · In [{count}]" if count is not None else "")
+    if count is None:
+        return _("cell {cell}").format(cell=index + 1)
+    return _("cell {cell} · In [{count}]").format(cell=index + 1, count=count)
 
 
 def _channels(ch: ChannelScores) -> list[tuple[str, float]]:
     values = ch.model_dump()
-    return [(CHANNEL_LABELS[k], float(v)) for k, v in values.items() if v >= 0.05]
+    return [(label(CHANNEL_LABELS, k), float(v)) for k, v in values.items() if v >= 0.05]
 
 
 def _pair_view(rank: int, p: PairEvidence) -> PairView:
@@ -108,6 +118,7 @@ def _pair_view(rank: int, p: PairEvidence) -> PairView:
         id_b=p.b,
         score=p.score,
         level=p.level,
+        level_label=label(LEVEL_LABELS, p.level),
         level_class=LEVEL_CLASSES.get(p.level, "muted"),
         reasons=list(p.reasons),
         channels=_channels(p.channels),
@@ -148,6 +159,7 @@ def _pair_view(rank: int, p: PairEvidence) -> PairView:
         images=[
             {
                 "kind": m.kind,
+                "kind_label": label(IMAGE_MATCHES, m.kind),
                 "cell_a": m.cell_a + 1,
                 "cell_b": m.cell_b + 1,
                 "size_a": m.size_a,
@@ -178,21 +190,34 @@ def similarity_view(report: SimilarityReport, *, top: int = 20) -> SimilarityVie
     rows = [_pair_view(i + 1, p) for i, p in enumerate(report.pairs[:top])]
     details = [r for r in rows if r.level != "nothing notable"]
     s = report.settings
+    common = _("what at least {share} of the class shares").format(share=f"{s.common_share:.0%}")
+    if s.starters:
+        common = ngettext(
+            "{common}, and the starter notebook: {starters}",
+            "{common}, and the starter notebooks: {starters}",
+            len(s.starters),
+        ).format(common=common, starters=", ".join(s.starters))
     settings = [
-        ("Code k-grams", f"{s.k} tokens, winnowing window {s.window}"),
         (
-            "Counts for nothing",
-            f"what at least {s.common_share:.0%} of the class shares"
-            + (f", and the starter notebook(s): {', '.join(s.starters)}" if s.starters else ""),
+            _("Code k-grams"),
+            _("{k} tokens, winnowing window {window}").format(k=s.k, window=s.window),
         ),
-        ("Levels", f"worth a look from {s.worth_a_look:.2f}, similar from {s.similar:.2f}"),
+        (_("Counts for nothing"), common),
         (
-            "Near-identical figures",
-            f"ink masks within {s.image_distance:.2f}, tones within {s.image_tone:.1f} grey levels",
+            _("Levels"),
+            _("worth a look from {worth}, similar from {similar}").format(
+                worth=f"{s.worth_a_look:.2f}", similar=f"{s.similar:.2f}"
+            ),
+        ),
+        (
+            _("Near-identical figures"),
+            _("ink masks within {distance}, tones within {tone} grey levels").format(
+                distance=f"{s.image_distance:.2f}", tone=f"{s.image_tone:.1f}"
+            ),
         ),
     ]
     return SimilarityView(
-        title="Similarity across the class",
+        title=_("Similarity across the class"),
         source=report.source,
         generated=report.generated,
         class_size=report.class_size,
@@ -212,6 +237,7 @@ def similarity_view(report: SimilarityReport, *, top: int = 20) -> SimilarityVie
                 "name": sub.name,
                 "top_score": sub.top_score,
                 "top_level": sub.top_level,
+                "top_level_label": label(LEVEL_LABELS, sub.top_level),
                 "level_class": LEVEL_CLASSES.get(sub.top_level, "muted"),
                 "top_partner": sub.top_partner,
                 "own_code": sub.own_code,

@@ -31,6 +31,7 @@ from grader.extract.discussion import MarkdownCell, heading_text, read_discussio
 from grader.extract.facts import AccuracyCandidate, SourceFacts
 from grader.extract.outputs import read_outputs
 from grader.extract.source import read_sources, uncommented
+from grader.i18n import _
 
 __all__ = ["assemble"]
 
@@ -40,7 +41,7 @@ def assemble(nb: Any, info: NotebookInfo) -> Evidence:
     cells = list(nb.get("cells", []))
     code_cells = [(i, _code_of(c)) for i, c in enumerate(cells) if c.get("cell_type") == "code"]
     sources = dict(
-        zip((i for i, _ in code_cells), read_sources(code_cells, strict=True), strict=True)
+        zip((i for i, _cell in code_cells), read_sources(code_cells, strict=True), strict=True)
     )
     walk = _Walk(
         has_outputs=any(c.get("cell_type") == "code" and c.get("outputs") for c in cells),
@@ -172,7 +173,7 @@ class _Walk:
                     e.run.fit_cells[-1] if e.run.fit_cells else None,
                     Method.output_log,
                     0.6,
-                    "last per-epoch test accuracy of the training log",
+                    _("last per-epoch test accuracy of the training log"),
                 )
         validation.last_epoch_on_test(state.entries)
         missing.explain(state.entries, self.has_outputs)

@@ -12,6 +12,7 @@ import re
 
 from grader.evidence import ModelKind
 from grader.extract.assemble.state import Features
+from grader.i18n import _, ngettext
 
 __all__ = ["CLAIMED_KIND", "approach", "claim", "kind_of"]
 
@@ -22,36 +23,48 @@ def kind_of(feats: Features, frozen: str, previously_frozen: bool) -> tuple[Mode
     reasons: list[str] = []
     if feats.base:
         if feats.weights == "none":
-            reasons.append(f"{feats.base} architecture without pretrained weights")
+            reasons.append(
+                _("{base} architecture without pretrained weights").format(base=feats.base)
+            )
             return ModelKind.other, reasons
         if frozen == "frozen":
-            reasons.append(f"pretrained {feats.base} base kept frozen")
+            reasons.append(_("pretrained {base} base kept frozen").format(base=feats.base))
             return ModelKind.transfer_frozen, reasons
         if frozen == "partial":
-            reasons.append(f"part of the pretrained {feats.base} base unfrozen")
+            reasons.append(_("part of the pretrained {base} base unfrozen").format(base=feats.base))
         elif previously_frozen:
-            reasons.append(f"pretrained {feats.base} base unfrozen after a frozen stage")
+            reasons.append(
+                _("pretrained {base} base unfrozen after a frozen stage").format(base=feats.base)
+            )
         else:
-            reasons.append(f"pretrained {feats.base} base trained (never frozen)")
+            reasons.append(
+                _("pretrained {base} base trained (never frozen)").format(base=feats.base)
+            )
         return ModelKind.fine_tuned, reasons
     if feats.ensemble:
-        return ModelKind.other, ["ensemble of several models"]
+        return ModelKind.other, [_("ensemble of several models")]
     if feats.separable:
-        reasons.append("separable/depthwise convolutions")
+        reasons.append(_("separable/depthwise convolutions"))
         if feats.residual:
-            reasons.append("with residual links")
+            reasons.append(_("with residual links"))
         return ModelKind.custom_xception, reasons
     if feats.residual:
-        reasons.append("skip connections (residual blocks)")
+        reasons.append(_("skip connections (residual blocks)"))
         if feats.bottleneck:
-            reasons.append("bottleneck blocks")
+            reasons.append(_("bottleneck blocks"))
         return ModelKind.custom_residual, reasons
     convs = sum(v for k, v in feats.layers.items() if "conv" in k.lower())
     if convs:
-        return ModelKind.scratch_cnn, [f"plain convolution stack ({convs} conv layers)"]
+        return ModelKind.scratch_cnn, [
+            ngettext(
+                "plain convolution stack ({n} conv layer)",
+                "plain convolution stack ({n} conv layers)",
+                convs,
+            ).format(n=convs)
+        ]
     if feats.layers:
-        return ModelKind.other, ["no convolutional layers found"]
-    return ModelKind.scratch_cnn, ["architecture not readable from the code; assumed a CNN"]
+        return ModelKind.other, [_("no convolutional layers found")]
+    return ModelKind.scratch_cnn, [_("architecture not readable from the code; assumed a CNN")]
 
 
 _HEADING_CLAIMS: list[tuple[re.Pattern[str], str]] = [

@@ -15,6 +15,7 @@ from grader.evidence import DataFacts, Finding, Framework, Hygiene, Method, Mode
 from grader.extract.assemble.state import Entry, prov
 from grader.extract.discussion import MarkdownCell, quoted_accuracies
 from grader.extract.facts import SourceFacts
+from grader.i18n import _, ngettext
 
 __all__ = [
     "data_facts",
@@ -36,7 +37,7 @@ def data_facts(data: DataFacts, sf: SourceFacts, idx: int) -> None:
     """What a cell's code says of the data: the dataset, its classes, subset sizes."""
     if sf.loads_cifar10 and data.dataset is None:
         data.dataset = "cifar10"
-        data.provenance = prov(idx, Method.source, 0.9, "loads CIFAR-10")
+        data.provenance = prov(idx, Method.source, 0.9, _("loads CIFAR-10"))
     if sf.class_names and not data.classes:
         data.classes = list(sf.class_names)
         data.n_classes = len(sf.class_names)
@@ -106,8 +107,10 @@ def hygiene_findings(h: Hygiene, framework: Framework, has_outputs: bool) -> lis
             Finding(
                 code="no-outputs",
                 severity=Severity.error,
-                message="the notebook was saved without outputs: nothing can be verified "
-                "without running it (grader check --run)",
+                message=_(
+                    "the notebook was saved without outputs: nothing can be verified without "
+                    "running it (grader check --run)"
+                ),
             )
         )
     if framework == Framework.pytorch:
@@ -115,7 +118,7 @@ def hygiene_findings(h: Hygiene, framework: Framework, has_outputs: bool) -> lis
             Finding(
                 code="framework-not-keras",
                 severity=Severity.warning,
-                message="the notebook uses PyTorch; the assignment asks for Keras",
+                message=_("the notebook uses PyTorch; the assignment asks for Keras"),
             )
         )
     if not h.in_order:
@@ -123,9 +126,13 @@ def hygiene_findings(h: Hygiene, framework: Framework, has_outputs: bool) -> lis
             Finding(
                 code="out-of-order",
                 severity=Severity.warning,
-                message="cells were executed out of order (execution counts go back at cells "
-                + ", ".join(map(str, h.out_of_order_cells[:10]))
-                + "); the outputs may not match the code as it reads",
+                message=ngettext(
+                    "cells were executed out of order (execution counts go back at cell "
+                    "{cells}); the outputs may not match the code as it reads",
+                    "cells were executed out of order (execution counts go back at cells "
+                    "{cells}); the outputs may not match the code as it reads",
+                    len(h.out_of_order_cells[:10]),
+                ).format(cells=", ".join(map(str, h.out_of_order_cells[:10]))),
                 cell=h.out_of_order_cells[0],
             )
         )
@@ -135,7 +142,11 @@ def hygiene_findings(h: Hygiene, framework: Framework, has_outputs: bool) -> lis
             Finding(
                 code="cells-not-run",
                 severity=Severity.info,
-                message=f"{missing} code cell(s) were not run before saving",
+                message=ngettext(
+                    "{n} code cell was not run before saving",
+                    "{n} code cells were not run before saving",
+                    missing,
+                ).format(n=missing),
             )
         )
     for c in h.error_cells:
@@ -143,7 +154,7 @@ def hygiene_findings(h: Hygiene, framework: Framework, has_outputs: bool) -> lis
             Finding(
                 code="error-output",
                 severity=Severity.warning,
-                message="a cell's output shows an error; later results may be stale",
+                message=_("a cell's output shows an error; later results may be stale"),
                 cell=c,
             )
         )
@@ -168,8 +179,10 @@ def number_findings(
                 Finding(
                     code="summary-number-mismatch",
                     severity=Severity.warning,
-                    message=f"the summary quotes {q.value:.1%} ({q.sentence!r}), which matches no "
-                    "accuracy in the outputs",
+                    message=_(
+                        "the summary quotes {value} ({sentence}), which matches no accuracy in "
+                        "the outputs"
+                    ).format(value=f"{q.value:.1%}", sentence=repr(q.sentence)),
                     cell=q.cell,
                 )
             )

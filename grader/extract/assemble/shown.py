@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from grader.evidence import Confusion, Method
 from grader.extract.assemble.state import CodeCell, Entry, State, prov, resolve
+from grader.i18n import _
 
 __all__ = ["confusion_shown", "curves_shown"]
 
@@ -33,7 +34,7 @@ def curves_shown(state: State, cell: CodeCell) -> bool:
                 cell.idx,
                 Method.output_image,
                 0.8,
-                "image output of a cell that plots the training history",
+                _("image output of a cell that plots the training history"),
             )
     return True
 
@@ -61,7 +62,7 @@ def confusion_shown(state: State, cell: CodeCell) -> bool:
                     cell.idx,
                     Method.output_text if matrix else Method.output_image,
                     0.8,
-                    "confusion matrix computed and shown",
+                    _("confusion matrix computed and shown"),
                 ),
             )
     return True

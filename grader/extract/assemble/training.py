@@ -23,6 +23,7 @@ from grader.extract.facts import (
     TrainableChange,
     TrainingLog,
 )
+from grader.i18n import _
 
 __all__ = [
     "ensemble_entry",
@@ -157,18 +158,20 @@ def _setup_for(state: State, var: str, feats: Features, fit: FitCall) -> Setup:
 def _changes(old: Setup, new: Setup, framework: str = "keras") -> list[str]:
     out = []
     if old.frozen != new.frozen:
-        out.append(f"layers {'unfrozen' if new.frozen in ('trainable', 'partial') else 'frozen'}")
+        unfrozen = new.frozen in ("trainable", "partial")
+        out.append(_("layers unfrozen") if unfrozen else _("layers frozen"))
     if new.compiles != old.compiles:
         if new.lr is not None and new.lr != old.lr:
-            out.append(f"recompiled with learning rate {new.lr:g}")
+            out.append(_("recompiled with learning rate {rate}").format(rate=f"{new.lr:g}"))
         elif framework != "pytorch":
             # a PyTorch loop needs an optimizer object each time it runs: one made
             # again with the same learning rate changes nothing of the setup
-            out.append("recompiled")
+            out.append(_("recompiled"))
     if new.augmentation and not old.augmentation:
-        out.append("data augmentation added")
+        out.append(_("data augmentation added"))
     if set(new.callbacks) - set(old.callbacks):
-        out.append("callbacks added: " + ", ".join(sorted(set(new.callbacks) - set(old.callbacks))))
+        added = ", ".join(sorted(set(new.callbacks) - set(old.callbacks)))
+        out.append(_("callbacks added: {callbacks}").format(callbacks=added))
     return out
 
 
@@ -305,8 +308,12 @@ def _stage(state: State, idx: int, fit: FitCall | None, logs: list[TrainingLog])
             Finding(
                 code="claim-code-mismatch",
                 severity=Severity.warning,
-                message=f"the heading {state.heading!r} suggests a {claimed} model, but the code of "
-                f"{var} trains a {kind.value} ({'; '.join(reasons)})",
+                message=_claim_mismatch(claimed).format(
+                    heading=repr(state.heading),
+                    model=var,
+                    kind=kind.value,
+                    reasons="; ".join(reasons),
+                ),
                 cell=idx,
                 model=run.id,
             )
@@ -316,8 +323,10 @@ def _stage(state: State, idx: int, fit: FitCall | None, logs: list[TrainingLog])
             Finding(
                 code="test-used-for-validation",
                 severity=Severity.warning,
-                message=f"{var} is validated on the test set during training; the test accuracy "
-                "is then not an unbiased estimate",
+                message=_(
+                    "{model} is validated on the test set during training; the test accuracy is "
+                    "then not an unbiased estimate"
+                ).format(model=var),
                 cell=idx,
                 model=run.id,
             )
@@ -327,6 +336,24 @@ def _stage(state: State, idx: int, fit: FitCall | None, logs: list[TrainingLog])
     state.by_var[var] = entry
     _extend(entry, idx, fit, logs)
     return entry
+
+
+def _claim_mismatch(claimed: str) -> str:
+    """A heading's claim against the kind the code trains (to be formatted)."""
+    if claimed == "pretrained":
+        return _(
+            "the heading {heading} suggests a pretrained model, but the code of {model} trains a "
+            "{kind} ({reasons})"
+        )
+    if claimed == "custom":
+        return _(
+            "the heading {heading} suggests a custom model, but the code of {model} trains a "
+            "{kind} ({reasons})"
+        )
+    return _(
+        "the heading {heading} suggests a scratch model, but the code of {model} trains a {kind} "
+        "({reasons})"
+    )
 
 
 def ensemble_entry(state: State, var: str, line: int) -> Entry | None:
@@ -339,9 +366,14 @@ def ensemble_entry(state: State, var: str, line: int) -> Entry | None:
         id=f"m{len(state.entries) + 1}",
         name=var,
         kind=ModelKind.other,
-        kind_reasons=["an ensemble: the predictions of several trained models combined"],
+        kind_reasons=[_("an ensemble: the predictions of several trained models combined")],
         framework=state.entries[-1].run.framework,
-        provenance=prov(None, Method.source, 0.6, f"{var}: predictions combined (line {line})"),
+        provenance=prov(
+            None,
+            Method.source,
+            0.6,
+            _("{model}: predictions combined (line {line})").format(model=var, line=line),
+        ),
     )
     setup = Setup("n/a", None, 0, False, ())
     entry = Entry(run=run, var=var, generation=known.generation, setup=setup)
@@ -359,12 +391,16 @@ def _kind(
         with_base = replace(feats, base=fit.features_of, weights=feats.weights or "imagenet")
         return (
             ModelKind.transfer_frozen,
-            [f"a new head trained on features the pretrained {fit.features_of} extracted"],
+            [
+                _("a new head trained on features the pretrained {base} extracted").format(
+                    base=fit.features_of
+                )
+            ],
             with_base,
         )
     kind, reasons = kind_of(feats, setup.frozen, previously_frozen)
     if feats.framework == "pytorch" and kind == ModelKind.scratch_cnn and not feats.layers:
-        reasons = ["PyTorch model; architecture not readable from the code"]
+        reasons = [_("PyTorch model; architecture not readable from the code")]
     return kind, reasons, feats
 
 

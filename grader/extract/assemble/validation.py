@@ -17,6 +17,7 @@ from grader.extract.assemble.matching import best_entry, distinct
 from grader.extract.assemble.state import CodeCell, Entry, State, prov
 from grader.extract.facts import AccuracyCandidate, TableRow
 from grader.extract.text import mentions, names_accuracy
+from grader.i18n import _
 
 __all__ = ["last_epoch_on_test", "validation_as_test"]
 
@@ -142,5 +143,7 @@ def last_epoch_on_test(entries: list[Entry]) -> None:
             cell,
             Method.output_log,
             0.5,
-            f"last epoch's val_accuracy {values[-1]:g}; the validation data is the test set",
+            _("last epoch's val_accuracy {value}; the validation data is the test set").format(
+                value=f"{values[-1]:g}"
+            ),
         )

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 
 from grader.errors import LmsError
+from grader.i18n import _
 from grader.intake.names import fold, tokens
 from grader.report.lms.feedback import format_grade, held_because
 from grader.report.results import ClassResults, StudentRow
@@ -67,21 +68,32 @@ def read_gradebook(data: bytes, where: str = "gradebook") -> Gradebook:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise LmsError(
-            f"{where}: not UTF-8 text; export the gradebook from Canvas again and give the "
-            "file as it is"
+            _(
+                "{where}: not UTF-8 text; export the gradebook from Canvas again and give the "
+                "file as it is"
+            ).format(where=where)
         ) from None
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not table:
-        raise LmsError(f"{where}: the file is empty; export the gradebook from Canvas again")
+        raise LmsError(
+            _("{where}: the file is empty; export the gradebook from Canvas again").format(
+                where=where
+            )
+        )
     header = [h.strip() for h in table[0]]
     missing = [c for c in ("Student", "ID", "Section") if c not in header]
     if missing:
         raise LmsError(
-            f"{where}: no column {', '.join(repr(c) for c in missing)}; a Canvas gradebook "
-            f"export starts with Student, ID, SIS User ID, SIS Login ID, Section (this one has: "
-            f"{', '.join(repr(h) for h in header[:8])})"
+            _(
+                "{where}: no column {missing}; a Canvas gradebook export starts with Student, "
+                "ID, SIS User ID, SIS Login ID, Section (this one has: {header})"
+            ).format(
+                where=where,
+                missing=", ".join(repr(c) for c in missing),
+                header=", ".join(repr(h) for h in header[:8]),
+            )
         )
     points: list[str] | None = None
     students: list[list[str]] = []
@@ -97,8 +109,10 @@ def read_gradebook(data: bytes, where: str = "gradebook") -> Gradebook:
             students.append(row)
     if points is None:
         raise LmsError(
-            f"{where}: no 'Points Possible' row (the second row of a Canvas export); export "
-            "the gradebook from Canvas again"
+            _(
+                "{where}: no 'Points Possible' row (the second row of a Canvas export); export "
+                "the gradebook from Canvas again"
+            ).format(where=where)
         )
     assignments = {
         i: (m.group("name"), m.group("id"))
@@ -112,25 +126,37 @@ def _column(gb: Gradebook, assignment: str | None, where: str) -> int:
     listed = [f"{n} ({a})" for n, a in gb.assignments.values()]
     if not gb.assignments:
         raise LmsError(
-            f"{where}: no assignment column ('Name (12345)'); create the assignment in Canvas, "
-            "then export the gradebook again"
+            _(
+                "{where}: no assignment column ('Name (12345)'); create the assignment in "
+                "Canvas, then export the gradebook again"
+            ).format(where=where)
         )
     if assignment is None:
         if len(gb.assignments) == 1:
             return next(iter(gb.assignments))
         raise LmsError(
-            f"{where}: {len(gb.assignments)} assignments; say which with --assignment NAME "
-            f"or ID: {', '.join(listed)}"
+            _("{where}: {n} assignments; say which with --assignment NAME or ID: {listed}").format(
+                where=where, n=len(gb.assignments), listed=", ".join(listed)
+            )
         )
     q = assignment.strip()
     hits = [c for c, (n, a) in gb.assignments.items() if q in (a, f"{n} ({a})")]
-    hits = hits or [c for c, (n, _) in gb.assignments.items() if fold(n) == fold(q)]
+    hits = hits or [c for c, (n, _id) in gb.assignments.items() if fold(n) == fold(q)]
     if len(hits) == 1:
         return hits[0]
-    names = [n for n, _ in gb.assignments.values()]
+    names = [n for n, _id in gb.assignments.values()]
+    message = (
+        _("{where}: several assignments are called {name}{hint}; the gradebook has: {listed}")
+        if hits
+        else _("{where}: no assignment is called {name}{hint}; the gradebook has: {listed}")
+    )
     raise LmsError(
-        f"{where}: {'several assignments are' if hits else 'no assignment is'} called "
-        f"{assignment!r}{did_you_mean(q, names)}; the gradebook has: {', '.join(listed)}"
+        message.format(
+            where=where,
+            name=repr(assignment),
+            hint=did_you_mean(q, names),
+            listed=", ".join(listed),
+        )
     )
 
 
@@ -198,10 +224,17 @@ def fill_gradebook(
     if abs(canvas_max - results.max_points) > 1e-9:
         if not rescale:
             raise LmsError(
-                f"{where}: the assignment {gb.header[col]!r} is worth {possible} points in "
-                f"Canvas, the rubric {results.max_points}; set its points in Canvas to "
-                f"{results.max_points}, or pass --rescale to write points × "
-                f"{canvas_max:g}/{results.max_points}"
+                _(
+                    "{where}: the assignment {name} is worth {canvas} points in Canvas, the "
+                    "rubric {points}; set its points in Canvas to {points}, or pass --rescale "
+                    "to write points × {scale}"
+                ).format(
+                    where=where,
+                    name=repr(gb.header[col]),
+                    canvas=possible,
+                    points=results.max_points,
+                    scale=f"{canvas_max:g}/{results.max_points}",
+                )
             )
         per_point = canvas_max / results.max_points if results.max_points else 1.0
     rows = [r for r in results.rows if r.submission is not None and r.state != "pending"]

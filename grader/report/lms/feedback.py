@@ -15,10 +15,11 @@ import html
 import math
 from dataclasses import dataclass, field
 
-from grader.grade.result import Status
-from grader.report.results import StudentRow
-from grader.report.student import feedback_items
-from grader.report.words import FAILURE_ADVICE
+from grader.grade.result import AppliedOverride, Status
+from grader.i18n import _, ngettext
+from grader.report.results import StudentRow, late_note
+from grader.report.student import improvement_items
+from grader.report.words import failure_advice, status_label
 
 __all__ = ["Feedback", "feedback_for", "format_grade", "held_because"]
 
@@ -30,25 +31,27 @@ class Feedback:
     """One student's feedback: a first line, what to improve, then the rest.
 
     :meth:`html` is what Moodle's "Feedback comments" get (stored as HTML, so
-    everything is escaped); :meth:`text` is the same as plain lines.
+    everything is escaped); :meth:`text` is the same as plain lines. The words
+    are those of the language in use when :func:`feedback_for` made it.
     """
 
     head: str
     improve: list[str] = field(default_factory=list)
     tail: list[str] = field(default_factory=list)
+    improve_head: str = "What to improve:"
 
     def html(self) -> str:
         parts = [f"<p>{html.escape(self.head)}</p>"]
         if self.improve:
             items = "".join(f"<li>{html.escape(i)}</li>" for i in self.improve)
-            parts.append(f"<p>What to improve:</p><ul>{items}</ul>")
+            parts.append(f"<p>{html.escape(self.improve_head)}</p><ul>{items}</ul>")
         parts += [f"<p>{html.escape(line)}</p>" for line in self.tail]
         return "".join(parts)
 
     def text(self) -> str:
         lines = [self.head]
         if self.improve:
-            lines += ["What to improve:", *(f"- {i}" for i in self.improve)]
+            lines += [self.improve_head, *(f"- {i}" for i in self.improve)]
         return "\n".join(lines + self.tail)
 
 
@@ -59,17 +62,19 @@ def held_because(row: StudentRow) -> str | None:
         return None
     g = report.grade
     if any(o.evidence_changed for o in row.overrides):
-        return "a decision was made on an earlier notebook and has to be confirmed"
+        return _("a decision was made on an earlier notebook and has to be confirmed")
     if g.needs_review:
         review = [c.title for c in g.criteria if c.status == Status.needs_review]
         if review:
-            return "needs the instructor's review: " + "; ".join(review)
-        late = [n for n in g.notes if n.startswith("submitted late")]
-        return "needs the instructor's review" + (f": {late[0]}" if late else "")
+            return _("needs the instructor's review: {why}").format(why="; ".join(review))
+        late = late_note(row)
+        if late:
+            return _("needs the instructor's review: {why}").format(why=late)
+        return _("needs the instructor's review")
     if g.counted is False:
-        return "the points do not count yet: " + "; ".join(
-            n for n in g.notes if "count" in n or "late" in n
-        )
+        if g.notes:
+            return _("the points do not count yet: {why}").format(why="; ".join(g.notes))
+        return _("the points do not count yet")
     return None
 
 
@@ -81,6 +86,19 @@ def format_grade(points: float, *, decimal_comma: bool = False) -> str:
     return text.replace(".", ",") if decimal_comma else text
 
 
+def _decision(o: AppliedOverride) -> str:
+    if o.criterion == "late":
+        verdict = (
+            _("late submission accepted") if o.status == Status.met else _("late: not accepted")
+        )
+        return _("Instructor's decision: {verdict}: {reason}.").format(
+            verdict=verdict, reason=o.reason
+        )
+    return _("Instructor's decision on {criterion}: {verdict}: {reason}.").format(
+        criterion=o.title, verdict=status_label(o.status.value)[0], reason=o.reason
+    )
+
+
 def feedback_for(
     row: StudentRow,
     *,
@@ -88,31 +106,40 @@ def feedback_for(
     held: str | None,
     report_link: str | None,
 ) -> Feedback:
-    """The feedback of one student; ``report_link`` says where the full report is."""
-    where = f"Full report: {report_link}." if report_link else None
+    """The feedback of one student, in the language in use; ``report_link`` says where the
+    full report is. What to improve comes in the order of the report's list (the most points
+    at stake first)."""
+    where = _("Full report: {link}.").format(link=report_link) if report_link else None
+    improve_head = _("What to improve:")
     if row.report is None:
-        tail = [FAILURE_ADVICE[row.status]] if row.status in FAILURE_ADVICE else []
+        advice = failure_advice(row.status)
         return Feedback(
-            head=f"{rubric_title}: not graded: {row.reason or row.status}.",
-            tail=tail + ([where] if where else []),
+            head=_("{title}: not graded: {reason}.").format(
+                title=rubric_title, reason=row.reason or row.status
+            ),
+            tail=([advice] if advice else []) + ([where] if where else []),
+            improve_head=improve_head,
         )
     g = row.report.grade
-    head = f"{rubric_title}: {g.points} of {g.max_points} points"
+    head = ngettext(
+        "{title}: {points} of {max} point", "{title}: {points} of {max} points", g.max_points
+    ).format(title=rubric_title, points=g.points, max=g.max_points)
     if held:
-        head += " (provisional: the grade will be entered after the instructor's review)"
-    items = [i.rstrip(". ") for i in feedback_items(row.report)]
+        head = _(
+            "{head} (provisional: the grade will be entered after the instructor's review)"
+        ).format(head=head)
+    items = [i.line().rstrip(". ") for i in improvement_items(row.report)]
     improve = items[:MAX_ITEMS]
     if len(items) > MAX_ITEMS:
-        improve.append(f"and {len(items) - MAX_ITEMS} more in the report")
-    tail = []
-    for o in g.overrides:
-        verdict = o.status.value.replace("_", " ")
-        if o.criterion == "late":
-            verdict = "late submission accepted" if o.status == Status.met else "late: not accepted"
-            tail.append(f"Instructor's decision: {verdict}: {o.reason}.")
-        else:
-            tail.append(f"Instructor's decision on {o.title}: {verdict}: {o.reason}.")
-    tail += [n[0].upper() + n[1:] + "." for n in g.notes if "consultation" in n]
+        more = len(items) - MAX_ITEMS
+        improve.append(
+            ngettext("and {n} more in the report", "and {n} more in the report", more).format(
+                n=more
+            )
+        )
+    tail = [_decision(o) for o in g.overrides]
+    late = late_note(row)
+    tail += [n[0].upper() + n[1:].rstrip(".") + "." for n in g.notes if n and n != late]
     if where:
         tail.append(where)
-    return Feedback(head=head + ".", improve=improve, tail=tail)
+    return Feedback(head=head + ".", improve=improve, tail=tail, improve_head=improve_head)

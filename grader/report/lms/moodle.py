@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from grader.errors import LmsError
+from grader.i18n import _, ngettext
 from grader.intake.names import fold
 from grader.report.lms.feedback import feedback_for, format_grade, held_because
 from grader.report.results import ClassResults, StudentRow
@@ -107,9 +108,11 @@ def _decode(data: bytes, where: str) -> tuple[str, bool]:
         return data.decode("utf-8-sig"), bom
     except UnicodeDecodeError:
         raise LmsError(
-            f"{where}: not UTF-8 text. Moodle writes worksheets in UTF-8; one saved again by "
-            "a spreadsheet program may not be. Download the worksheet from Moodle again and "
-            "give it as it is (or save it as 'CSV UTF-8')."
+            _(
+                "{where}: not UTF-8 text. Moodle writes worksheets in UTF-8; one saved again by "
+                "a spreadsheet program may not be. Download the worksheet from Moodle again and "
+                "give it as it is (or save it as 'CSV UTF-8')."
+            ).format(where=where)
         ) from None
 
 
@@ -125,8 +128,11 @@ def _find(header: list[str], role: str, named: Mapping[str, str], where: str) ->
         if fold(want) in folded:
             return folded.index(fold(want))
         raise LmsError(
-            f"{where}: --column {role}={want!r}: no such column; the worksheet has: "
-            + ", ".join(repr(h) for h in header)
+            _(
+                "{where}: --column {role}={want}: no such column; the worksheet has: {header}"
+            ).format(
+                where=where, role=role, want=repr(want), header=", ".join(repr(h) for h in header)
+            )
         )
     for name in HEADERS[role]:
         if fold(name) in folded:
@@ -154,10 +160,18 @@ def read_worksheet(
     named = dict(columns or {})
     unknown = [r for r in named if r not in ROLES]
     if unknown:
-        raise LmsError(f"--column {unknown[0]}=...: unknown role; use one of {', '.join(ROLES)}")
+        raise LmsError(
+            _("--column {role}=...: unknown role; use one of {roles}").format(
+                role=unknown[0], roles=", ".join(ROLES)
+            )
+        )
     text, bom = _decode(data, where)
     if not text.strip():
-        raise LmsError(f"{where}: the file is empty; download the grading worksheet again")
+        raise LmsError(
+            _("{where}: the file is empty; download the grading worksheet again").format(
+                where=where
+            )
+        )
     newline = "\r\n" if "\r\n" in text else "\n"
     delimiter = _delimiter(text.splitlines()[0])
     table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -179,35 +193,44 @@ def read_worksheet(
         m = _PARTICIPANT.match(value)
         if m is None:
             raise LmsError(
-                f"{where}, line {i}: the identifier is {value!r}, not 'Participant 12345'; "
-                "is this Moodle's grading worksheet?"
+                _(
+                    "{where}, line {line}: the identifier is {value}, not 'Participant 12345'; "
+                    "is this Moodle's grading worksheet?"
+                ).format(where=where, line=i, value=repr(value))
             )
         if m.group(1) in seen:
             raise LmsError(
-                f"{where}, lines {seen[m.group(1)]} and {i}: participant {m.group(1)} twice"
+                _("{where}, lines {first} and {second}: participant {participant} twice").format(
+                    where=where, first=seen[m.group(1)], second=i, participant=m.group(1)
+                )
             )
         seen[m.group(1)] = i
         participants.append(m.group(1))
     ws = Worksheet(header, rows, cols, participants, delimiter, bom, newline)
     if "feedback" not in cols:
         ws.notes.append(
-            "the worksheet has no 'Feedback comments' column, so only grades are filled in: "
-            "enable 'Feedback comments' in the assignment's feedback types and download the "
-            "worksheet again to send the feedback too (or name the column with --column "
-            "feedback=HEADER)"
+            _(
+                "the worksheet has no 'Feedback comments' column, so only grades are filled in: "
+                "enable 'Feedback comments' in the assignment's feedback types and download the "
+                "worksheet again to send the feedback too (or name the column with --column "
+                "feedback=HEADER)"
+            )
         )
     return ws
 
 
 def _missing_message(where: str, header: list[str], missing: list[str]) -> str:
     english = {r: HEADERS[r][0] for r in missing}
-    return (
-        f"{where}: no column {', '.join(repr(english[r]) for r in missing)}; the worksheet "
-        f"has: {', '.join(repr(h) for h in header)}. Moodle's importer needs the "
+    return _(
+        "{where}: no column {missing}; the worksheet has: {header}. Moodle's importer needs the "
         "'Identifier', 'Grade' and 'Last modified (grade)' columns. A worksheet from a Moodle "
         "in another language: name them, e.g. --column grade='Známka' --column "
         "modified='<the header of the last-modified-grade column>', or download it with "
         "Moodle set to English."
+    ).format(
+        where=where,
+        missing=", ".join(repr(english[r]) for r in missing),
+        header=", ".join(repr(h) for h in header),
     )
 
 
@@ -244,10 +267,20 @@ def _scale(ws: Worksheet, max_points: int, rescale: bool, where: str) -> tuple[f
         return 1.0, comma
     if not rescale:
         raise LmsError(
-            f"{where}: Moodle's maximum grade for this assignment is {values[0]}, the rubric's "
-            f"is {max_points} points. Set the assignment's maximum grade to {max_points} in "
-            f"Moodle and download the worksheet again, or pass --rescale to write points "
-            f"× {moodle_max:g}/{max_points}"
+            ngettext(
+                "{where}: Moodle's maximum grade for this assignment is {moodle}, the rubric's "
+                "is {points} point. Set the assignment's maximum grade to {points} in Moodle and "
+                "download the worksheet again, or pass --rescale to write points × {scale}",
+                "{where}: Moodle's maximum grade for this assignment is {moodle}, the rubric's "
+                "is {points} points. Set the assignment's maximum grade to {points} in Moodle "
+                "and download the worksheet again, or pass --rescale to write points × {scale}",
+                max_points,
+            ).format(
+                where=where,
+                moodle=values[0],
+                points=max_points,
+                scale=f"{moodle_max:g}/{max_points}",
+            )
         )
     return (moodle_max / max_points if max_points else 1.0), comma
 
@@ -278,28 +311,39 @@ def fill_worksheet(
     filled.no_participant = [r.name for r in rows if not (r.submission and r.submission.lms_id)]
     if not by_participant:
         raise LmsError(
-            "no student of this class has a Moodle participant number: the class was not read "
-            "from Moodle's 'Download all submissions' zip (folders 'Full Name_12345_"
-            "assignsubmission_file'), so the worksheet's rows cannot be matched to anyone. "
-            "Grade the class from that zip: grader batch moodle-export.zip --out OUT"
+            _(
+                "no student of this class has a Moodle participant number: the class was not "
+                "read from Moodle's 'Download all submissions' zip (folders 'Full Name_12345_"
+                "assignsubmission_file'), so the worksheet's rows cannot be matched to anyone. "
+                "Grade the class from that zip: grader batch moodle-export.zip --out OUT"
+            )
         )
     in_sheet = {p for p in ws.participants if p}
     if not in_sheet & set(by_participant):
         raise LmsError(
-            f"{where}: none of its {len(in_sheet)} participants was graded here (participants "
-            f"here: {', '.join(sorted(by_participant)[:5])}...): is it the worksheet of this "
-            "assignment?"
+            _(
+                "{where}: none of its {n} participants was graded here (participants here: "
+                "{here}...): is it the worksheet of this assignment?"
+            ).format(where=where, n=len(in_sheet), here=", ".join(sorted(by_participant)[:5]))
         )
     filled.not_in_sheet = [
         (r.name, pid) for pid, r in sorted(by_participant.items()) if pid not in in_sheet
     ]
     if filled.not_in_sheet and not partial:
-        listed = ", ".join(f"{n} (participant {p})" for n, p in filled.not_in_sheet)
+        listed = ", ".join(
+            _("{name} (participant {participant})").format(name=n, participant=p)
+            for n, p in filled.not_in_sheet
+        )
         raise LmsError(
-            f"{where}: {len(filled.not_in_sheet)} student(s) graded here are not in the "
-            f"worksheet: {listed}. Download the worksheet of this assignment again (with "
-            "groups, Moodle downloads the selected group only: pass --partial to fill in "
-            "the students it has)"
+            ngettext(
+                "{where}: {n} student graded here is not in the worksheet: {listed}. Download "
+                "the worksheet of this assignment again (with groups, Moodle downloads the "
+                "selected group only: pass --partial to fill in the students it has)",
+                "{where}: {n} students graded here are not in the worksheet: {listed}. Download "
+                "the worksheet of this assignment again (with groups, Moodle downloads the "
+                "selected group only: pass --partial to fill in the students it has)",
+                len(filled.not_in_sheet),
+            ).format(where=where, n=len(filled.not_in_sheet), listed=listed)
         )
     per_point, comma = _scale(ws, results.max_points, rescale, where)
     out_rows = [list(r) for r in ws.rows]

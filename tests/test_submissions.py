@@ -1,8 +1,10 @@
 """The bundled example submissions keep their expected grades (golden files).
 
-Regenerate after an intended change with
+The feedback a student reads is kept too, in each language the grader speaks
+(``tests/golden/feedback/<student>.<lang>.md``: the Markdown summary, the same
+content as the terminal's). Regenerate after an intended change with
     GRADER_UPDATE_GOLDEN=1 pytest tests/test_submissions.py
-and review the diff of tests/golden/submissions/.
+and review the diff of tests/golden/.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from typing import Any
 import pytest
 
 from grader.grade.rubric import load_rubric
+from grader.i18n import LANGUAGES, use_language
 from grader.intake.roster import load_roster
 from grader.pipeline import check_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "submissions"
 EXPECTED = ROOT / "tests" / "golden" / "submissions"
+FEEDBACK = ROOT / "tests" / "golden" / "feedback"
 NOTEBOOKS = sorted(SUBMISSIONS.rglob("*.ipynb"))
 
 
@@ -70,3 +74,27 @@ def test_example_submission_matches_its_golden_file(path: Path) -> None:
         golden.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     assert golden.exists(), f"no golden file {golden}; run with GRADER_UPDATE_GOLDEN=1"
     assert got == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def _feedback(path: Path) -> str:
+    from grader.report.markdown import Checked, check_markdown
+
+    roster = load_roster(SUBMISSIONS / "roster.csv")
+    entry = roster.find(path.parent.name)
+    report = check_notebook(path, rubric=load_rubric(), context=entry.context() if entry else None)
+    name = path.relative_to(ROOT).as_posix()
+    text = check_markdown([Checked(name, report, None)], totals=False)
+    return text.replace(str(ROOT) + "/", "")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_example_feedback_matches_its_golden_file(path: Path, language: str) -> None:
+    with use_language(language):
+        got = _feedback(path)
+    golden = FEEDBACK / f"{path.parent.name}.{language}.md"
+    if os.environ.get("GRADER_UPDATE_GOLDEN"):
+        FEEDBACK.mkdir(exist_ok=True)
+        golden.write_text(got, encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden}; run with GRADER_UPDATE_GOLDEN=1"
+    assert got == golden.read_text(encoding="utf-8")

@@ -324,13 +324,13 @@ def test_the_self_check_in_czech(tmp_path: Path) -> None:
     console = _console(80, terminal=False)
     result.print(console)
     assert "Body: " in console.file.getvalue()  # type: ignore[attr-defined]
-    with pytest.raises(NotebookNotFound, match="Mimo sešit"):
+    with pytest.raises(NotebookNotFound, match="Mimo notebook"):
         locate_notebook(None, Surroundings(cwd=tmp_path))
 
 
 def test_the_self_check_in_czech_without_a_notebook(tmp_path: Path) -> None:
     i18n._catalog.cache_clear()
     result = run_selfcheck(None, env=Surroundings(cwd=tmp_path), lang="cs")
-    assert result.problem is not None and "Mimo sešit" in result.problem
+    assert result.problem is not None and "Mimo notebook" in result.problem
     assert "Kontrolu nebylo možné spustit." in result.html
     assert result.language == "cs" and "nelze spustit" in repr(result)

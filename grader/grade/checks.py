@@ -27,6 +27,9 @@ class Outcome:
     missing: str | None = None
     #: the cells the advice concerns (None: ``cells``): e.g. the models that lack a plot
     concerns: list[int] | None = None
+    #: the advice is about the whole notebook (saved without outputs) and comes before the
+    #: rubric's own feedback for the requirement
+    whole_notebook: bool = False
 
 
 CheckFn = Callable[[Evidence, dict[str, Any]], Outcome]
@@ -121,6 +124,7 @@ def _no_outputs(ev: Evidence) -> Outcome | None:
                 "(or grade it with `grader check --run`)"
             ),
             concerns=[],
+            whole_notebook=True,
         )
     return None
 

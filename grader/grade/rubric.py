@@ -473,7 +473,13 @@ def _requirement(req: RequirementSpec, ev: Evidence, decision: Decision | None) 
         status=status,
         reason=reason,
         cells=o.cells,
-        missing=(req.advice(ev.framework) or o.missing) if status != Status.met else None,
+        missing=(
+            None
+            if status == Status.met
+            else o.missing
+            if o.whole_notebook  # e.g. saved without outputs: that is the first thing to fix
+            else (req.advice(ev.framework) or o.missing)
+        ),
     )
     actionable = status == Status.not_met or (decision is None and o.missing is not None)
     return _Graded(result, o, actionable)
@@ -512,10 +518,10 @@ def _criterion(
         review = [r for r in crit.requires if results[r].status == Status.needs_review]
         if blocked:
             status, actionable = Status.not_met, False  # the advice is the requirements'
-            reason = _("{reason}; but required {requirements} not met").format(
-                reason=reason, requirements=", ".join(blocked)
+            reason = _("{reason}; but these required parts are not met: {requirements}").format(
+                reason=reason, requirements="; ".join(results[r].title for r in blocked)
             )
-            missing = "; ".join(results[r].missing or results[r].title for r in blocked)
+            missing = " ".join(results[r].missing or results[r].title for r in blocked)
         elif review:
             status, actionable = Status.needs_review, False
             reason = ngettext(

@@ -354,6 +354,7 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
 def write_report(job: Job, report: CheckReport | None, result: JobResult) -> None:
     """The student's ``report.html``, with links to everything in the submission's folder."""
     from grader.report.html import render_student_report
+    from grader.report.words import RUN_FILE_LABELS, label
 
     folder = Path(job.folder)
     links: list[tuple[str, str]] = [
@@ -364,7 +365,9 @@ def write_report(job: Job, report: CheckReport | None, result: JobResult) -> Non
     links.append(("results.json", "results.json"))
     if result.run is not None:
         links += [
-            (label, href) for label, href in result.run.files.items() if (folder / href).exists()
+            (label(RUN_FILE_LABELS, name), href)
+            for name, href in result.run.files.items()
+            if (folder / href).exists()
         ]
     if (folder / "error.txt").exists():
         links.append((_("grader error log"), "error.txt"))

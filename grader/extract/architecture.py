@@ -19,6 +19,10 @@ _SEPARABLE = (
 )
 _RESIDUAL = ("Add", "add")
 
+#: how the evidence records a base whose pretrained weights were missing in a smoke
+#: run (after the requested weights, e.g. "imagenet"); the reports translate it
+RANDOM_FALLBACK = " requested; missing, random initialisation used (smoke)"
+
 
 def classify_architecture(
     arch: Architecture | None, previously_frozen: bool
@@ -35,7 +39,7 @@ def classify_architecture(
             return ModelKind.other, [reason.format(base=base)], base, "none"
         weights = app.weights
         if app.fallback:
-            weights = f"{app.weights} requested; missing, random initialisation used (smoke)"
+            weights = f"{app.weights}{RANDOM_FALLBACK}"
         trainable = app.params_trainable or 0
         total = app.params or 0
         said = {"base": base, "trainable": f"{trainable:,}", "total": f"{total:,}"}

@@ -12,6 +12,7 @@ accuracy from ``evaluate`` on held-out data, and confusion matrices.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -591,6 +592,35 @@ def _data_facts(
     return out
 
 
+_WEIGHTS_ABSENT = re.compile(
+    r"weights file (?P<name>\S+) is not in the weights folder \((?P<folder>.*)\); "
+    r"grading runs offline"
+)
+_WEIGHTS_MISMATCH = re.compile(
+    r"weights file (?P<name>\S+) is in the weights folder but its checksum does not match; "
+    r"grading runs offline"
+)
+
+
+def _fallback_reason(text: str) -> str:
+    """Why the kernel fell back to random weights (it reports in English), for a reader."""
+    if m := _WEIGHTS_ABSENT.fullmatch(text):
+        if m["folder"] == "none given; use --weights DIR":
+            return _(
+                "weights file {name} is not in the weights folder (none given; use --weights "
+                "DIR); grading runs offline"
+            ).format(name=m["name"])
+        return _(
+            "weights file {name} is not in the weights folder ({folder}); grading runs offline"
+        ).format(name=m["name"], folder=m["folder"])
+    if m := _WEIGHTS_MISMATCH.fullmatch(text):
+        return _(
+            "weights file {name} is in the weights folder but its checksum does not match; "
+            "grading runs offline"
+        ).format(name=m["name"])
+    return text
+
+
 def _runtime_findings(
     capture: CaptureRecord,
     facts: list[_StageFacts],
@@ -640,7 +670,10 @@ def _runtime_findings(
                     message=_(
                         "PRETRAINED WEIGHTS MISSING: {call} ran with random initialisation "
                         "because {why}. Its results say nothing about transfer learning."
-                    ).format(call=f"{app.application}(weights={app.weights!r})", why=app.fallback),
+                    ).format(
+                        call=f"{app.application}(weights={app.weights!r})",
+                        why=_fallback_reason(app.fallback),
+                    ),
                     cell=cell_of(app.cell),
                 )
             )

@@ -24,7 +24,7 @@ from grader.i18n import _
 from grader.report.markdown import severity_text, status_text
 from grader.report.student import feedback_items
 from grader.report.templating import render
-from grader.report.words import KIND_LABELS, STATUS_LABELS, cells_text, pct
+from grader.report.words import KIND_LABELS, STATUS_LABELS, cells_text, pct, weights_label
 
 __all__ = ["CellRef", "SelfCheckView", "render_selfcheck", "selfcheck_view"]
 
@@ -132,7 +132,7 @@ def selfcheck_view(
                 "kind": _(KIND_LABELS.get(m.kind.value, m.kind.value)),
                 "continues": m.continues,
                 "base": m.base,
-                "weights": m.weights,
+                "weights": weights_label(m.weights),
                 "test_accuracy": pct(m.test_accuracy) if m.test_accuracy is not None else None,
                 "epochs": m.epochs,
                 "curves": m.curves_shown,

@@ -21,7 +21,13 @@ from typing import NamedTuple
 from grader.evidence import ModelRun
 from grader.grade.result import CheckReport, Status
 from grader.i18n import N_, _, ngettext
-from grader.report.words import KIND_LABELS, SEVERITY_LABELS, STATUS_LABELS, cells_text
+from grader.report.words import (
+    KIND_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    cells_text,
+    weights_label,
+)
 
 __all__ = [
     "Checked",
@@ -184,7 +190,7 @@ def _models(report: CheckReport) -> list[str]:
         lines.append(f"- **{md_escape(m.id)} · {md_escape(m.name)}**")
         lines.append("  - " + _("kind: {kind}").format(kind=md_escape(kind_text(m))))
         if m.base:
-            base = m.base + (f" ({m.weights})" if m.weights else "")
+            base = m.base + (f" ({weights_label(m.weights)})" if m.weights else "")
             lines.append("  - " + _("base: {base}").format(base=md_escape(base)))
         source, found = accuracy_source(m)
         source = md_escape(source) if found else f"**{md_escape(source)}**"

@@ -16,6 +16,7 @@ from grader.report import plots
 from grader.report.decisions import decision_view
 from grader.report.results import JobResult, RunInfo
 from grader.report.words import (
+    DATASET_LABELS,
     SEVERITY_LABELS,
     VERIFICATION_LABELS,
     cells_text,
@@ -27,6 +28,7 @@ from grader.report.words import (
     result_label,
     short_kind_label,
     status_label,
+    weights_label,
 )
 
 __all__ = [
@@ -191,7 +193,7 @@ def _model_view(m: ModelRun, report: CheckReport, bands: Mapping[str, Band]) -> 
         kind_short=short_kind_label(m.kind.value),
         claimed=kind_label(m.claimed_kind.value) if m.claimed_kind is not None else None,
         base=m.base,
-        weights=m.weights,
+        weights=weights_label(m.weights),
         continues=m.continues,
         stage_change=m.stage_change,
         epochs=m.epochs,
@@ -253,7 +255,7 @@ def _data_fact(report: CheckReport) -> str | None:
     d = report.data
     if not (d.dataset or d.n_classes):
         return None
-    parts = [d.dataset or _("dataset")]
+    parts = [label(DATASET_LABELS, d.dataset) if d.dataset else _("dataset")]
     if d.n_classes:
         parts.append(ngettext("{n} class", "{n} classes", d.n_classes).format(n=d.n_classes))
     sizes = [

@@ -39,7 +39,7 @@ from grader.report.markdown import (
     verdict_text,
     yes_no,
 )
-from grader.report.words import cells_text
+from grader.report.words import cells_text, weights_label
 
 __all__ = [
     "WIDE_COLUMNS",
@@ -192,7 +192,7 @@ def _stacked_models(report: CheckReport) -> RenderableType:
         grid.add_row(Text(m.id, style="bold"), Text(m.name, style="bold"))
         grid.add_row("", _("kind: {kind}").format(kind=kind_text(m)))
         if m.base:
-            base = m.base + (f" ({m.weights})" if m.weights else "")
+            base = m.base + (f" ({weights_label(m.weights)})" if m.weights else "")
             grid.add_row("", _("base: {base}").format(base=base))
         grid.add_row("", _styled(_("test accuracy: {source}"), source=_accuracy(m)))
         epochs = str(m.epochs) if m.epochs is not None else "?"

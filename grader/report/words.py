@@ -10,15 +10,18 @@ from __future__ import annotations
 import math
 
 from grader.evidence import ModelKind
+from grader.extract.architecture import RANDOM_FALLBACK
 from grader.grade.result import Status
 from grader.i18n import N_, _, ngettext
 
 __all__ = [
+    "DATASET_LABELS",
     "FAILURE_ADVICE",
     "FLAG_LABELS",
     "KIND_LABELS",
     "LEVEL_LABELS",
     "RESULT_LABELS",
+    "RUN_FILE_LABELS",
     "SEVERITY_LABELS",
     "SHORT_KIND_LABELS",
     "STATUS_LABELS",
@@ -34,6 +37,7 @@ __all__ = [
     "result_label",
     "short_kind_label",
     "status_label",
+    "weights_label",
 ]
 
 KIND_LABELS: dict[str, str] = {
@@ -126,6 +130,22 @@ LEVEL_LABELS: dict[str, str] = {
     "nothing notable": N_("nothing notable"),
 }
 
+#: the files of a run as the run's summary names them (a stable key) as words
+RUN_FILE_LABELS: dict[str, str] = {
+    "executed notebook": N_("executed notebook"),
+    "run log": N_("run log"),
+    "notebook output": N_("notebook output"),
+    "kernel log": N_("kernel log"),
+    "capture record": N_("capture record"),
+    "environment": N_("environment"),
+}
+
+#: a dataset as the evidence names it (a stable key) as words
+DATASET_LABELS: dict[str, str] = {
+    "cifar10": N_("CIFAR-10"),
+    "synthetic": N_("synthetic CIFAR-like data"),
+}
+
 
 def label(table: dict[str, str], key: str) -> str:
     """``table[key]`` in the language in use; an unknown key as it is."""
@@ -162,6 +182,15 @@ def failure_advice(status: str) -> str | None:
     """What to do about a submission that could not be graded (None: nothing to say)."""
     advice = FAILURE_ADVICE.get(status)
     return _(advice) if advice is not None else None
+
+
+def weights_label(weights: str | None) -> str | None:
+    """The weights a pretrained base ran with, as the evidence records them, for a reader."""
+    if weights and weights.endswith(RANDOM_FALLBACK):
+        return _("{weights} requested; missing, random initialisation used (smoke)").format(
+            weights=weights.removesuffix(RANDOM_FALLBACK)
+        )
+    return weights
 
 
 def cells_text(cells: list[int]) -> str:

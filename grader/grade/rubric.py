@@ -585,6 +585,7 @@ def _advice(rubric: Rubric, graded: Mapping[str, _Graded]) -> list[Advice]:
     stake = _at_stake(rubric, {k: g.result for k, g in graded.items()})
     items: list[Advice] = []
     by_text: dict[str, Advice] = {}
+    by_reason: dict[str, Advice] = {}  # the same finding behind two ids is one problem
     for key, g in graded.items():
         r = g.result
         if r.status not in (Status.not_met, Status.needs_review) or not g.actionable:
@@ -592,14 +593,16 @@ def _advice(rubric: Rubric, graded: Mapping[str, _Graded]) -> list[Advice]:
         if not r.missing:
             continue
         concerns = g.outcome.concerns if g.outcome.concerns is not None else g.outcome.cells
-        same = by_text.get(r.missing)
-        if same is not None:  # two ids, one piece of advice: say it once
+        same = by_text.get(r.missing) or by_reason.get(r.reason)
+        if same is not None:  # two ids, one piece of advice or one finding: say it once
             same.points = max(same.points, stake[key])
             same.cells = sorted({*same.cells, *concerns})
             continue
         text = r.missing[:1].upper() + r.missing[1:]  # an item of its own: a sentence
         item = Advice(criterion=key, points=stake[key], text=text, cells=list(concerns))
         by_text[r.missing] = item
+        if r.reason:
+            by_reason.setdefault(r.reason, item)
         items.append(item)
     return sorted(items, key=lambda a: -a.points)  # stable: rubric order among equals
 

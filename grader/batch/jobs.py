@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.batch.gpus import gpu_env
+from grader.check.verification import check_reason
 from grader.errors import GraderError, NotANotebookError
 from grader.execute.records import RunOptions
 from grader.execute.sandbox.limits import THREAD_VARIABLES
@@ -205,13 +206,15 @@ def _protection_info(manifest: Any) -> dict[str, Any]:
                 status=c.status,
                 claimed=c.claimed,
                 verified=c.verified,
-                reason=c.reason,
+                reason=check_reason(c),
             )
             for c in check.checks
         ]
         info["verification_note"] = "; ".join(check.notes) or None
     elif manifest is not None:
-        info["verification_note"] = "the claimed test accuracies were not re-checked out of process"
+        info["verification_note"] = _(
+            "the claimed test accuracies were not re-checked out of process"
+        )
     return info
 
 

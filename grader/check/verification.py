@@ -10,10 +10,56 @@ this module turns its report into findings: ``forged-accuracy`` (error),
 from __future__ import annotations
 
 from grader.evidence import Finding, Severity
-from grader.execute.reevaluate import VerificationReport
-from grader.i18n import _
+from grader.execute.reevaluate import ModelCheck, VerificationReport
+from grader.i18n import N_, _
 
-__all__ = ["verification_findings"]
+__all__ = ["check_reason", "verification_findings"]
+
+#: the verification's fixed reasons (it records them in English) as messages
+_FIXED_REASONS = {
+    text: text
+    for text in (
+        N_(
+            "no training of this model was captured at run time, so its accuracy comes only "
+            "from printed output"
+        ),
+        N_("it was evaluated on data that is not an array of images"),
+        N_(
+            "no evaluation of this model on test data was captured (evaluate/predict replaced "
+            "or bypassed)"
+        ),
+        N_("no served dataset to check against"),
+        N_("the saved inputs could not be read"),
+        N_("bad rows from the worker"),
+        N_("the worker's predictions do not cover the inputs"),
+    )
+}
+
+
+def check_reason(c: ModelCheck) -> str:
+    """The reason of one model's check in the language in use (the record keeps English)."""
+    known = c.claimed is not None and c.verified is not None and c.tolerance is not None
+    if known and c.matched is not None:
+        said = {
+            "n": c.matched,
+            "claimed": f"{c.claimed:.4f}",
+            "verified": f"{c.verified:.4f}",
+            "tolerance": f"{c.tolerance:.3f}",
+        }
+        if c.status == "verified":
+            return _(
+                "re-evaluated out of process on {n} test images: {verified} (reported "
+                "{claimed}, tolerance ±{tolerance})"
+            ).format(**said)
+        if c.status == "forged" and c.reason.startswith("reported test accuracy"):
+            return _(
+                "reported test accuracy {claimed}, but the grader's own re-evaluation of the "
+                "saved model on the same {n} test images gives {verified} (tolerance "
+                "±{tolerance})"
+            ).format(**said)
+    if c.reason in _FIXED_REASONS:
+        return _(_FIXED_REASONS[c.reason])
+    return c.reason
 
 
 def verification_findings(report: VerificationReport) -> list[Finding]:
@@ -25,7 +71,7 @@ def verification_findings(report: VerificationReport) -> list[Finding]:
                 Finding(
                     code="forged-accuracy",
                     severity=Severity.error,
-                    message=f"{c.name}: {c.reason}",
+                    message=f"{c.name}: {check_reason(c)}",
                     model=c.model,
                 )
             )
@@ -37,7 +83,7 @@ def verification_findings(report: VerificationReport) -> list[Finding]:
                     severity=Severity.warning,
                     message=_(
                         "{model}: test accuracy {claimed} could not be verified: {reason}"
-                    ).format(model=c.name, claimed=claimed, reason=c.reason),
+                    ).format(model=c.name, claimed=claimed, reason=check_reason(c)),
                     model=c.model,
                 )
             )

@@ -27,6 +27,7 @@ from grader.batch.gpus import GpuSlots, parse_gpus
 from grader.batch.jobs import GradeFn, Job, process_job
 from grader.batch.options import BatchOptions
 from grader.errors import GraderError
+from grader.i18n import _, ngettext
 from grader.report.results import JobResult
 
 __all__ = [
@@ -149,10 +150,12 @@ class LocalPoolExecutor:
         self.slots = GpuSlots(gpus, per_gpu) if gpus else None
         self.workers = max(1, workers)
         self.threads: int | None = auto_threads(self.workers)
-        self.description = f"{self.workers} local worker process{'es' * (self.workers > 1)}"
+        self.description = ngettext(
+            "{n} local worker process", "{n} local worker processes", self.workers
+        ).format(n=self.workers)
         if self.slots is not None:
-            self.description += (
-                f" on GPU {', '.join(self.slots.gpus)} ({self.slots.per_gpu} per GPU)"
+            self.description = _("{workers} on GPU {gpus} ({n} per GPU)").format(
+                workers=self.description, gpus=", ".join(self.slots.gpus), n=self.slots.per_gpu
             )
         self._host = socket.gethostname()
         self._futures: dict[int, Future[JobResult]] = {}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -45,7 +46,7 @@ from grader.cli.common import (
     speaking,
 )
 from grader.errors import UsageError
-from grader.i18n import current_language
+from grader.i18n import _, current_language
 from grader.settings import DEFAULT_TIMEOUT_CELL, DEFAULT_TIMEOUT_RUN
 
 if TYPE_CHECKING:
@@ -320,7 +321,7 @@ def _run(console: Console, options: BatchOptions) -> BatchSummary:
         with progress:
             return run_batch(options, on_event=on_event)
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]: run the same command again to resume")
+        console.print(_("[yellow]interrupted[/]: run the same command again to resume"))
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
@@ -331,22 +332,36 @@ def _print_summary(console: Console, summary: BatchSummary) -> None:
         for s in ("graded", "run-failed", "failed", "missing")
     }
     console.print(
-        f"{len(summary.intake.submissions)} submissions: {summary.graded_now} graded now, "
-        f"{summary.skipped} already done; {counts['graded']} graded, "
-        f"{counts['run-failed']} with failed runs, {counts['failed']} failed, "
-        f"{counts['missing']} missing; {len(summary.intake.problems)} intake problems"
+        _(
+            "{n} submissions: {now} graded now, {skipped} already done; {graded} graded, "
+            "{run_failed} with failed runs, {failed} failed, {missing} missing; "
+            "{problems} intake problems"
+        ).format(
+            n=len(summary.intake.submissions),
+            now=summary.graded_now,
+            skipped=summary.skipped,
+            graded=counts["graded"],
+            run_failed=counts["run-failed"],
+            failed=counts["failed"],
+            missing=counts["missing"],
+            problems=len(summary.intake.problems),
+        )
     )
     if summary.regraded is not None:
         names = {s.id: s.name for s in summary.intake.submissions}
         console.print(
-            "graded again: "
-            + ", ".join(f"{names.get(i, i)} ({i})" for i in summary.regraded)
-            + "; every other student kept as it was"
+            _("graded again: {students}; every other student kept as it was").format(
+                students=", ".join(f"{names.get(i, i)} ({i})" for i in summary.regraded)
+            )
         )
-    console.print(f"graded on: {summary.executor}")
+    console.print(_("graded on: {executor}").format(executor=summary.executor))
     # paths are printed whole (never wrapped), so they can be copied and found by scripts
-    console.print(f"dashboard: [bold]{summary.dashboard}[/]", soft_wrap=True)
-    console.print(f"gradebook: {summary.files['gradebook']}", soft_wrap=True)
+    console.print(
+        _("dashboard: [bold]{path}[/]").format(path=escape(str(summary.dashboard))), soft_wrap=True
+    )
+    console.print(
+        _("gradebook: {path}").format(path=escape(str(summary.files["gradebook"]))), soft_wrap=True
+    )
     if counts["failed"]:
         raise typer.Exit(EXIT_FAILED)
 

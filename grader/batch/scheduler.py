@@ -70,6 +70,7 @@ from grader.batch.outputs import (
 )
 from grader.errors import UsageError
 from grader.files import atomic_write_text
+from grader.i18n import _
 from grader.intake.classroom import collect_class
 from grader.intake.lookup import find_submissions
 from grader.intake.submission import ClassIntake
@@ -359,7 +360,7 @@ def run_batch(
         total = len(intake.submissions)
         skipped = total - len(jobs)
         emit(BatchEvent("planned", total, skipped, 0, 0, skipped))
-        executor_name = "none: nothing to grade"
+        executor_name = _("none: nothing to grade")
         finished = failed = 0
         try:
             if jobs:

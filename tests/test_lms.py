@@ -406,7 +406,7 @@ def test_lms_commands(moodle_out: Path, tmp_path: Path, capsys: pytest.CaptureFi
     assert sheet.read_bytes() == moodle_worksheet()  # the download is never changed
 
     assert main(["lms", "moodle", "feedback-zip", out]) == 0
-    assert "3 report(s) in the zip." in capsys.readouterr().out
+    assert "3 reports in the zip." in capsys.readouterr().out
     with zipfile.ZipFile(moodle_out / "lms" / "moodle-feedback-files.zip") as zf:
         page = zf.read("Jan Novák_101_assignfeedback_file/report.html").decode()
     assert "<!DOCTYPE html>" in page and "index.html" not in page  # no links into OUT
@@ -427,7 +427,7 @@ def test_canvas_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     exported.write_text(CANVAS, encoding="utf-8")
     args = ["lms", "canvas", "export", str(tmp_path / "out"), "--gradebook", str(exported)]
     assert main([*args, "--assignment", "4242"]) == 0
-    assert "3 grade(s) for Homework 5 (4242)." in capsys.readouterr().out
+    assert "3 grades for Homework 5 (4242)." in capsys.readouterr().out
     assert (tmp_path / "out" / "lms" / "canvas-gradebook-import.csv").is_file()
     assert main(args) == 2
     assert "say which with --assignment" in capsys.readouterr().err

@@ -1070,4 +1070,4 @@ def test_verify_json_and_success(
     assert code == 0, captured.err
     doc = json.loads(captured.out)
     assert doc["ok"] is True and [n["points"] for n in doc["notebooks"]] == [3, 2]
-    assert "verified 2 reference notebook(s)" in captured.err
+    assert "verified 2 reference notebooks" in captured.err

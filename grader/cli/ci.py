@@ -14,7 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from grader.cli.common import EXIT_BAD_INPUT, errors_to_exit, print_error
+from grader.cli.common import EXIT_BAD_INPUT, LangOption, errors_to_exit, print_error, speaking
+from grader.i18n import _
 
 __all__ = ["register"]
 
@@ -29,6 +30,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="ci")
 
 
+@speaking()
 def init(
     github: Annotated[
         bool,
@@ -94,6 +96,7 @@ def init(
         bool,
         typer.Option("--print", help="Print the workflow instead of writing it (to copy from)."),
     ] = False,
+    lang: LangOption = None,
 ) -> None:
     """Write a CI workflow: on each push, `grader check` every notebook and publish the result.
 
@@ -102,7 +105,7 @@ def init(
     console = Console(stderr=show)
     chosen = [name for name, on in (("github", github), ("gitlab", gitlab)) if on]
     if not chosen:
-        print_error(console, "choose the CI service: --github or --gitlab (or both)")
+        print_error(console, _("choose the CI service: --github or --gitlab (or both)"))
         raise typer.Exit(EXIT_BAD_INPUT)
     with errors_to_exit(console):
         from grader.ci import PROVIDERS, CiOptions, workflow_text, write_workflows
@@ -122,9 +125,18 @@ def init(
         written = write_workflows(repo, chosen, options, force=force)
     for name, path in zip(chosen, written, strict=True):
         provider = PROVIDERS[name]
-        console.print(f"[green]wrote[/] {escape(str(path))} ({provider.title})", soft_wrap=True)
-        console.print(f"  results after each push: {provider.where_results}")
+        console.print(
+            _("[green]wrote[/] {path} ({service})").format(
+                path=escape(str(path)), service=provider.title
+            ),
+            soft_wrap=True,
+        )
+        console.print(
+            "  " + _("results after each push: {where}").format(where=provider.where_results)
+        )
     console.print(
-        "Next: commit the file and push. To change what it checks, edit the variables at "
-        "the top of the file (GRADER_NOTEBOOKS, GRADER_CHECK_OPTIONS, GRADER_FAIL_ON_MISSING)."
+        _(
+            "Next: commit the file and push. To change what it checks, edit the variables at "
+            "the top of the file (GRADER_NOTEBOOKS, GRADER_CHECK_OPTIONS, GRADER_FAIL_ON_MISSING)."
+        )
     )

@@ -70,7 +70,7 @@ LangChoice = StrEnum("LangChoice", {name: name for name in LANGUAGES})  # type: 
 
 def print_error(console: Console, message: str) -> None:
     """An error line: never read as markup, never wrapped (paths stay whole for copying)."""
-    console.print(f"[red]{_('error:')}[/] {escape(message)}", soft_wrap=True)
+    console.print(_("[red]error:[/] {message}").format(message=escape(message)), soft_wrap=True)
 
 
 @contextmanager

@@ -23,8 +23,10 @@ from rich.markup import escape
 
 from grader.cli.common import BatchFolderArgument, LangOption, errors_to_exit, speaking
 from grader.errors import UsageError
+from grader.i18n import _, ngettext
 
 if TYPE_CHECKING:
+    from grader.report.lms.moodle import Filled, Worksheet
     from grader.report.results import StudentRow
 
 __all__ = ["register"]
@@ -80,7 +82,9 @@ def _write(path: Path, data: bytes) -> None:
     try:
         atomic_write_bytes(path, data, durable=False)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise UsageError(
+            _("cannot write {path}: {problem}").format(path=path, problem=exc.strerror or exc)
+        ) from None
 
 
 def _listing(con: Console, title: str, items: Iterable[tuple[str, str]], style: str) -> None:
@@ -149,7 +153,11 @@ def moodle_export(
         try:
             data = worksheet.read_bytes()
         except OSError as exc:
-            raise UsageError(f"{worksheet}: cannot read it ({exc.strerror or exc})") from None
+            raise UsageError(
+                _("{path}: cannot read it ({problem})").format(
+                    path=worksheet, problem=exc.strerror or exc
+                )
+            ) from None
         ws = read_worksheet(data, columns=named, where=str(worksheet))
         state, results = read_class(out)
         filled = fill_worksheet(
@@ -163,37 +171,58 @@ def moodle_export(
         )
         path = target or state.out / "lms" / "moodle-grading-worksheet.csv"
         _write(path, filled.text)
+    _print_worksheet(con, ws, filled, path)
+
+
+def _print_worksheet(con: Console, ws: Worksheet, filled: Filled, path: Path) -> None:
+    """What filling the worksheet did, student by student where something needs a look."""
+    n_grades = len(filled.written)
+    grades = ngettext("{n} grade filled in", "{n} grades filled in", n_grades).format(n=n_grades)
+    if "feedback" in ws.columns:
+        grades = _("{grades}, feedback for each graded student").format(grades=grades)
     con.print(
-        f"{len(filled.written)} grade{'s' if len(filled.written) != 1 else ''} filled in"
-        + (", feedback for each graded student" if "feedback" in ws.columns else "")
-        + f"; {filled.no_submission} worksheet row(s) without a submission here left as they were."
+        ngettext(
+            "{grades}; {n} worksheet row without a submission here left as it was.",
+            "{grades}; {n} worksheet rows without a submission here left as they were.",
+            filled.no_submission,
+        ).format(grades=grades, n=filled.no_submission)
     )
-    _listing(con, "held back, the feedback says the grade follows", filled.held, "yellow")
-    _listing(con, "not graded (feedback only)", filled.not_graded, "red")
+    _listing(con, _("held back, the feedback says the grade follows"), filled.held, "yellow")
+    _listing(con, _("not graded (feedback only)"), filled.not_graded, "red")
     _listing(
         con,
-        "not in this worksheet",
-        [(n, f"participant {p}") for n, p in filled.not_in_sheet],
+        _("not in this worksheet"),
+        [(n, _("participant {id}").format(id=p)) for n, p in filled.not_in_sheet],
         "yellow",
     )
     _listing(
         con,
-        "names differ (matched by participant number, as Moodle does)",
+        _("names differ (matched by participant number, as Moodle does)"),
         [
-            (f"participant {p}", f"worksheet {a!r}, graded as {b!r}")
+            (
+                _("participant {id}").format(id=p),
+                _("worksheet {sheet}, graded as {graded}").format(sheet=repr(a), graded=repr(b)),
+            )
             for p, a, b in filled.names_differ
         ],
         "dim",
     )
     for name in filled.no_participant:
-        con.print(f"[yellow]no Moodle participant number, not in the worksheet:[/] {escape(name)}")
+        con.print(
+            _("[yellow]no Moodle participant number, not in the worksheet:[/] {name}").format(
+                name=escape(name)
+            )
+        )
     for note in filled.notes:
-        con.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
-    sep = {",": "comma", ";": "semicolon", "\t": "tab"}[ws.delimiter]
-    con.print(f"wrote {path}", soft_wrap=True)
+        con.print(_("[yellow]note:[/] {note}").format(note=escape(note)), soft_wrap=True)
+    sep = {",": _("comma"), ";": _("semicolon"), "\t": _("tab")}[ws.delimiter]
+    con.print(_("wrote {path}").format(path=path), soft_wrap=True)
     con.print(
-        "Upload it in Moodle: the assignment → Grading action → Upload grading worksheet "
-        f"(encoding UTF-8, separator {sep}), as the same user language it was downloaded in."
+        _(
+            "Upload it in Moodle: the assignment → Grading action → Upload grading worksheet "
+            "(encoding UTF-8, separator {separator}), as the same user language it was "
+            "downloaded in."
+        ).format(separator=sep)
     )
 
 
@@ -202,7 +231,11 @@ def _columns(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         role, sep, header = pair.partition("=")
         if not sep or not header.strip():
-            raise UsageError(f"--column {pair!r}: expected ROLE=HEADER, e.g. feedback='Komentáře'")
+            raise UsageError(
+                _("--column {pair}: expected ROLE=HEADER, e.g. feedback='Komentáře'").format(
+                    pair=repr(pair)
+                )
+            )
         named[role.strip()] = header.strip()
     return named
 
@@ -214,14 +247,16 @@ def _link(template: str | None) -> Callable[[StudentRow], str | None]:
             template.format(id="x", participant="1", student="s")
         except (KeyError, IndexError, ValueError) as exc:
             raise UsageError(
-                f"--report-url {template!r}: cannot fill in {exc}; use {{id}}, {{participant}} "
-                "or {student}"
+                _(
+                    "--report-url {template}: cannot fill in {problem}; use {{id}}, "
+                    "{{participant}} or {{student}}"
+                ).format(template=repr(template), problem=exc)
             ) from None
 
     def link(row: StudentRow) -> str | None:
         sub = row.submission
         if template is None:
-            return "report.html among the feedback files of this assignment"
+            return _("report.html among the feedback files of this assignment")
         if sub is None:
             return None
         return template.format(
@@ -269,24 +304,33 @@ def moodle_feedback_zip(
         made = feedback_zip(results, render=render, include_held=include_held)
         if not made.included:
             raise UsageError(
-                "no report to send: "
-                + (
-                    "every graded student waits for review (pass --include-held to send anyway)"
-                    if made.held
-                    else "no graded student has a Moodle participant number (grade the class "
-                    "from Moodle's 'Download all submissions' zip)"
+                _(
+                    "no report to send: every graded student waits for review (pass "
+                    "--include-held to send anyway)"
+                )
+                if made.held
+                else _(
+                    "no report to send: no graded student has a Moodle participant number "
+                    "(grade the class from Moodle's 'Download all submissions' zip)"
                 )
             )
         path = target or state.out / "lms" / "moodle-feedback-files.zip"
         _write(path, made.data)
-    con.print(f"{len(made.included)} report(s) in the zip.")
-    _listing(con, "held back until reviewed", made.held, "yellow")
-    for name in made.no_participant:
-        con.print(f"[yellow]no Moodle participant number, left out:[/] {escape(name)}")
-    con.print(f"wrote {path}", soft_wrap=True)
+    n_reports = len(made.included)
     con.print(
-        "Upload it in Moodle: the assignment → Grading action → Upload multiple feedback "
-        "files in a zip (the assignment needs 'Feedback files' enabled)."
+        ngettext("{n} report in the zip.", "{n} reports in the zip.", n_reports).format(n=n_reports)
+    )
+    _listing(con, _("held back until reviewed"), made.held, "yellow")
+    for name in made.no_participant:
+        con.print(
+            _("[yellow]no Moodle participant number, left out:[/] {name}").format(name=escape(name))
+        )
+    con.print(_("wrote {path}").format(path=path), soft_wrap=True)
+    con.print(
+        _(
+            "Upload it in Moodle: the assignment → Grading action → Upload multiple feedback "
+            "files in a zip (the assignment needs 'Feedback files' enabled)."
+        )
     )
 
 
@@ -327,7 +371,11 @@ def canvas_export(
         try:
             data = gradebook.read_bytes()
         except OSError as exc:
-            raise UsageError(f"{gradebook}: cannot read it ({exc.strerror or exc})") from None
+            raise UsageError(
+                _("{path}: cannot read it ({problem})").format(
+                    path=gradebook, problem=exc.strerror or exc
+                )
+            ) from None
         gb = read_gradebook(data, where=str(gradebook))
         state, results = read_class(out)
         made = fill_gradebook(
@@ -340,15 +388,24 @@ def canvas_export(
         )
         path = target or state.out / "lms" / "canvas-gradebook-import.csv"
         _write(path, made.text)
-    con.print(f"{len(made.written)} grade(s) for {escape(made.column)}.")
-    _listing(con, "held back until reviewed", made.held, "yellow")
-    _listing(con, "not graded", made.not_graded, "red")
+    n_grades = len(made.written)
+    con.print(
+        ngettext("{n} grade for {column}.", "{n} grades for {column}.", n_grades).format(
+            n=n_grades, column=escape(made.column)
+        )
+    )
+    _listing(con, _("held back until reviewed"), made.held, "yellow")
+    _listing(con, _("not graded"), made.not_graded, "red")
     for name in made.unmatched:
-        con.print(f"[yellow]not found in the Canvas gradebook:[/] {escape(name)}")
+        con.print(
+            _("[yellow]not found in the Canvas gradebook:[/] {name}").format(name=escape(name))
+        )
     for name in made.ambiguous:
         con.print(
-            f"[yellow]two or more students could be {escape(name)}: left out (give SIS ids "
-            "in the roster)[/]"
+            _(
+                "[yellow]two or more students could be {name}: left out (give SIS ids in the "
+                "roster)[/]"
+            ).format(name=escape(name))
         )
-    con.print(f"wrote {path}", soft_wrap=True)
-    con.print("Import it in Canvas: Grades → Import, then check the changes it lists.")
+    con.print(_("wrote {path}").format(path=path), soft_wrap=True)
+    con.print(_("Import it in Canvas: Grades → Import, then check the changes it lists."))

@@ -28,6 +28,7 @@ from grader.cli.common import (
     errors_to_exit,
     speaking,
 )
+from grader.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from grader.batch.overrides import Recorded
@@ -166,31 +167,50 @@ def list_(
     con = Console(soft_wrap=True)
     if not listed:
         con.print(
-            "No decisions recorded for this class. Record one with: grader override set OUT "
-            "STUDENT CRITERION --status met|not_met --reason TEXT"
+            _(
+                "No decisions recorded for this class. Record one with: grader override set "
+                "OUT STUDENT CRITERION --status met|not_met --reason TEXT"
+            )
         )
         return
     from grader.report.decisions import decision_view
 
     for sub, o in listed:
         v = decision_view(o)
-        decided = v["status_label"] + (f" ({o.points} pt)" if o.points is not None else "")
+        decided = v["status_label"]
+        if o.points is not None:
+            decided = _("{decision} ({points} pt)").format(decision=decided, points=o.points)
         con.print(
-            f"[bold]{escape(sub.name)}[/] ({escape(sub.id)}) · {escape(o.criterion)}: "
-            f"{decided} [dim](the grader found: {v['machine_label']})[/]",
+            _(
+                "[bold]{name}[/] ({id}) · {criterion}: {decision} [dim](the grader found: "
+                "{found})[/]"
+            ).format(
+                name=escape(sub.name),
+                id=escape(sub.id),
+                criterion=escape(o.criterion),
+                decision=decided,
+                found=v["machine_label"],
+            ),
             soft_wrap=True,
         )
-        con.print(f"  why: {escape(o.reason)}", soft_wrap=True)
-        con.print(f"  by {escape(o.by)}, {o.at:%Y-%m-%d %H:%M}", soft_wrap=True)
+        con.print("  " + _("why: {reason}").format(reason=escape(o.reason)), soft_wrap=True)
+        con.print(
+            "  " + _("by {who}, {at}").format(who=escape(o.by), at=f"{o.at:%Y-%m-%d %H:%M}"),
+            soft_wrap=True,
+        )
         if o.note:
             style = "red" if o.evidence_changed else "yellow"
             con.print(f"  [{style}]{escape(o.note)}[/]", soft_wrap=True)
-    changed = sum(1 for _, o in listed if o.evidence_changed)
+    changed = sum(1 for _sub, o in listed if o.evidence_changed)
     if changed:
         con.print(
-            f"[red]{changed} decision{'s were' if changed != 1 else ' was'} made on an earlier "
-            "notebook[/]: check each, then record it again with `grader override set` "
-            "(or remove it)."
+            ngettext(
+                "[red]{n} decision was made on an earlier notebook[/]: check each, then record "
+                "it again with `grader override set` (or remove it).",
+                "[red]{n} decisions were made on an earlier notebook[/]: check each, then record "
+                "it again with `grader override set` (or remove it).",
+                changed,
+            ).format(n=changed)
         )
 
 
@@ -201,32 +221,58 @@ def _print_recorded(con: Console, done: Recorded, *, removed: bool) -> None:
     )
     if removed:
         con.print(
-            f"Removed the decision on [bold]{escape(o.criterion)}[/] for {who} "
-            f"({escape(o.status)} by {escape(o.by)}); the grader's own finding counts again."
+            _(
+                "Removed the decision on [bold]{criterion}[/] for {who} ({status} by {by}); "
+                "the grader's own finding counts again."
+            ).format(
+                criterion=escape(o.criterion), who=who, status=escape(o.status), by=escape(o.by)
+            )
         )
     else:
-        found = o.machine.value.replace("_", " ") if o.machine is not None else None
-        found = f"; the grader found: {found}" if found else ""
+        from grader.report.words import status_label
+
+        decision: str = o.status
+        if o.points is not None:
+            decision = _("{decision} ({points} pt)").format(decision=decision, points=o.points)
+        if o.machine is not None:
+            decision = _("{decision}; the grader found: {found}").format(
+                decision=decision, found=status_label(o.machine.value)[0]
+            )
         con.print(
-            f"Recorded: {who}, [bold]{escape(o.criterion)}[/] {o.status}"
-            + (f" ({o.points} pt)" if o.points is not None else "")
-            + f"{found}. Reason: {escape(o.reason)}"
+            _("Recorded: {who}, [bold]{criterion}[/] {decision}. Reason: {reason}").format(
+                who=who,
+                criterion=escape(o.criterion),
+                decision=decision,
+                reason=escape(o.reason),
+            )
         )
         if done.replaced is not None:
             r = done.replaced
             con.print(
-                f"[dim]It replaces the decision of {escape(r.by)} on {r.at:%Y-%m-%d} "
-                f"({escape(r.status)}: {escape(r.reason)}).[/]"
+                _(
+                    "[dim]It replaces the decision of {by} on {date} ({status}: {reason}).[/]"
+                ).format(
+                    by=escape(r.by),
+                    date=f"{r.at:%Y-%m-%d}",
+                    status=escape(r.status),
+                    reason=escape(r.reason),
+                )
             )
     if done.points_after is not None:
         con.print(
-            f"Points: {done.points_before if done.points_before is not None else '—'} → "
-            f"{done.points_after} of {done.max_points}."
+            _("Points: {before} → {after} of {maximum}.").format(
+                before=done.points_before if done.points_before is not None else "—",
+                after=done.points_after,
+                maximum=done.max_points,
+            )
         )
     if done.problem:
         con.print(
-            f"[yellow]The reports were not rebuilt:[/] {escape(done.problem)}", soft_wrap=True
+            _("[yellow]The reports were not rebuilt:[/] {problem}").format(
+                problem=escape(done.problem)
+            ),
+            soft_wrap=True,
         )
         return
-    con.print(f"rebuilt: {done.files['dashboard']}", soft_wrap=True)
-    con.print(f"gradebook: {done.files['gradebook']}", soft_wrap=True)
+    con.print(_("rebuilt: {path}").format(path=done.files["dashboard"]), soft_wrap=True)
+    con.print(_("gradebook: {path}").format(path=done.files["gradebook"]), soft_wrap=True)

@@ -30,10 +30,12 @@ from grader.cli.common import (
     speaking,
 )
 from grader.errors import GraderError
+from grader.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from grader.execute.records import RunOptions
     from grader.extract.runtime import RunResult
+    from grader.reference.build import RunSample
     from grader.reference.runs import RunSettings
     from grader.reference.verify import NotebookVerdict, VerifyReport
 
@@ -113,7 +115,12 @@ def _settings(
     def runner(path: Path, options: RunOptions) -> RunResult:
         from grader.pipeline import execute_and_extract
 
-        console.print(f"  running {path.name} (seed {options.seed}, {options.profile} profile) ...")
+        console.print(
+            "  "
+            + _("running {notebook} (seed {seed}, {profile} profile) ...").format(
+                notebook=path.name, seed=options.seed, profile=options.profile
+            )
+        )
         return execute_and_extract(path, options)
 
     settings.runner = runner
@@ -148,20 +155,34 @@ def build(
         settings = _settings(profile, data, weights, home, threads, force, console)
         target = out or folder / "bands" / band_file_name(profile.value, settings.data_name())
         seed_list = list(range(first_seed, first_seed + seeds))
+        n_notebooks, n_seeds = len(expectations.notebooks), len(seed_list)
         console.print(
-            f"building bands: {len(expectations.notebooks)} notebook(s) × {len(seed_list)} "
-            f"seed(s), {profile.value} profile, {settings.data_name()} data"
+            _("building bands: {notebooks} × {seeds}, {profile} profile, {data} data").format(
+                notebooks=ngettext("{n} notebook", "{n} notebooks", n_notebooks).format(
+                    n=n_notebooks
+                ),
+                seeds=ngettext("{n} seed", "{n} seeds", n_seeds).format(n=n_seeds),
+                profile=profile.value,
+                data=settings.data_name(),
+            )
         )
+
+        def on_run(s: RunSample, r: RunResult) -> None:
+            console.print(
+                "  "
+                + _("[green]ok[/] {notebook} seed {seed}: {seconds} s").format(
+                    notebook=s.notebook, seed=s.seed, seconds=f"{r.wall_seconds:.0f}"
+                )
+                + (" " + _("(cached)") if r.from_cache else "")
+            )
+
         result = build_bands(
             expectations,
             seed_list,
             settings,
             command=f"grader reference build --profile {profile.value} --seeds {seeds} "
             f"--first-seed {first_seed}" + (f" --data {data}" if data else ""),
-            on_run=lambda s, r: console.print(
-                f"  [green]ok[/] {s.notebook} seed {s.seed}: {r.wall_seconds:.0f} s"
-                + (" (cached)" if r.from_cache else "")
-            ),
+            on_run=on_run,
         )
     except GraderError as exc:
         print_error(console, exc.message)
@@ -170,7 +191,9 @@ def build(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(result.band_set.as_json(), encoding="utf-8")
     _print_bands(Console(), result.band_set)
-    console.print(f"wrote {target} in {result.wall_seconds:.0f} s")
+    console.print(
+        _("wrote {path} in {seconds} s").format(path=target, seconds=f"{result.wall_seconds:.0f}")
+    )
 
 
 def _print_bands(console: Console, band_set: object) -> None:
@@ -178,15 +201,22 @@ def _print_bands(console: Console, band_set: object) -> None:
 
     if not isinstance(band_set, BandSet):
         return
-    table = Table(title=f"bands: {band_set.describe()}")
-    for col in ("kind", "base", "runs", "test accuracy (mean ± sd)", "band", "s/epoch"):
+    table = Table(title=_("bands: {description}").format(description=band_set.describe()))
+    for col in (
+        _("kind"),
+        _("base"),
+        _("runs"),
+        _("test accuracy (mean ± sd)"),
+        _("band"),
+        _("s/epoch"),
+    ):
         table.add_column(col)
     for b in band_set.bands:
         acc = b.accuracy
         spe = b.seconds_per_epoch
         table.add_row(
             b.kind,
-            b.base or "all",
+            b.base or _("all"),
             str(acc.n if acc else 0),
             f"{acc.mean:.4f} ± {acc.std:.4f}"
             if acc and acc.mean is not None and acc.std is not None
@@ -245,33 +275,70 @@ def verify(
 
 
 def _print_verdict(console: Console, v: NotebookVerdict) -> None:
-    mark = "[green]ok[/]" if v.ok else "[red]FAILED[/]"
+    mark = _("[green]ok[/]") if v.ok else _("[red]FAILED[/]")
     took = f", {v.wall_seconds:.0f} s" if v.wall_seconds is not None else ""
-    cached = " (cached)" if v.from_cache else ""
+    cached = " " + _("(cached)") if v.from_cache else ""
     console.print(
-        f"  {mark} {v.notebook}: {v.points if v.points is not None else '?'}/"
-        f"{v.max_points if v.max_points is not None else '?'} points "
-        f"(expected {v.expected_points}){took}{cached}"
+        "  "
+        + _("{mark} {notebook}: {points}/{max_points} points (expected {expected})").format(
+            mark=mark,
+            notebook=v.notebook,
+            points=v.points if v.points is not None else "?",
+            max_points=v.max_points if v.max_points is not None else "?",
+            expected=v.expected_points,
+        )
+        + f"{took}{cached}"
     )
     for m in v.models:
         acc = f"{m.test_accuracy:.4f}" if m.test_accuracy is not None else "—"
-        band = f" band {m.band[0]:.4f}–{m.band[1]:.4f}" if m.band else ""
-        flag = "" if m.in_band is not False else " [red]outside[/]"
-        console.print(f"      {m.label}: {m.found or '[red]missing[/]'} {acc}{band}{flag}")
+        band = (
+            " " + _("band {low}–{high}").format(low=f"{m.band[0]:.4f}", high=f"{m.band[1]:.4f}")
+            if m.band
+            else ""
+        )
+        flag = "" if m.in_band is not False else " " + _("[red]outside[/]")
+        found = m.found or _("[red]missing[/]")
+        console.print(f"      {m.label}: {found} {acc}{band}{flag}")
 
 
 def _print_report(console: Console, report: VerifyReport) -> None:
     for note in report.notes:
-        console.print(f"  [yellow]note:[/] {note}", highlight=False, soft_wrap=True)
-    problems = report.all_problems()
-    where = f" against {report.band_file}" if report.band_file else ""
-    if not problems:
         console.print(
-            f"[green]verified[/] {len(report.notebooks)} reference notebook(s){where} "
-            f"({report.profile} profile) in {report.wall_seconds:.0f} s"
+            "  " + _("[yellow]note:[/] {note}").format(note=note), highlight=False, soft_wrap=True
+        )
+    problems = report.all_problems()
+    if not problems:
+        n = len(report.notebooks)
+        verified = (
+            ngettext(
+                "[green]verified[/] {n} reference notebook against {bands} ({profile} profile) "
+                "in {seconds} s",
+                "[green]verified[/] {n} reference notebooks against {bands} ({profile} profile) "
+                "in {seconds} s",
+                n,
+            )
+            if report.band_file
+            else ngettext(
+                "[green]verified[/] {n} reference notebook ({profile} profile) in {seconds} s",
+                "[green]verified[/] {n} reference notebooks ({profile} profile) in {seconds} s",
+                n,
+            )
+        )
+        console.print(
+            verified.format(
+                n=n,
+                bands=report.band_file,
+                profile=report.profile,
+                seconds=f"{report.wall_seconds:.0f}",
+            )
         )
         return
-    console.print(f"[red]reference verification failed[/] ({report.profile} profile{where}):")
+    failed = (
+        _("[red]reference verification failed[/] ({profile} profile against {bands}):")
+        if report.band_file
+        else _("[red]reference verification failed[/] ({profile} profile):")
+    )
+    console.print(failed.format(profile=report.profile, bands=report.band_file))
     for p in problems:
         console.print(f"  [red]✗[/] {p}", highlight=False, soft_wrap=True)
 
@@ -297,19 +364,37 @@ def compare(
     console = Console()
     a, b = load_band_set(old), load_band_set(new)
     if a is None or b is None:
-        print_error(console, f"{old if a is None else new}: not a readable band file")
+        print_error(
+            console, _("{path}: not a readable band file").format(path=old if a is None else new)
+        )
         raise typer.Exit(EXIT_BAD_INPUT)
     diffs = compare_band_sets(
         a, b, accuracy_tolerance=accuracy_tolerance, seconds_tolerance=seconds_tolerance
     )
     if diffs:
-        console.print(f"[red]{len(diffs)} difference(s)[/] between {old} and {new}:")
+        console.print(
+            ngettext(
+                "[red]{n} difference[/] between {old} and {new}:",
+                "[red]{n} differences[/] between {old} and {new}:",
+                len(diffs),
+            ).format(n=len(diffs), old=old, new=new)
+        )
         for d in diffs:
             console.print(f"  {d}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_FAILED)
     tol = a.tolerance
     console.print(
-        f"[green]reproduced[/]: {new} matches {old} (accuracy ±"
-        f"{accuracy_tolerance if accuracy_tolerance is not None else tol.reproducible_accuracy}, "
-        f"training time ±{seconds_tolerance if seconds_tolerance is not None else tol.reproducible_seconds})"
+        _(
+            "[green]reproduced[/]: {new} matches {old} (accuracy ±{accuracy}, training time "
+            "±{seconds})"
+        ).format(
+            new=new,
+            old=old,
+            accuracy=accuracy_tolerance
+            if accuracy_tolerance is not None
+            else tol.reproducible_accuracy,
+            seconds=seconds_tolerance
+            if seconds_tolerance is not None
+            else tol.reproducible_seconds,
+        )
     )

@@ -31,6 +31,7 @@ from grader.cli.common import (
     memory_limits,
     speaking,
 )
+from grader.i18n import _
 from grader.settings import DEFAULT_TIMEOUT_CELL, DEFAULT_TIMEOUT_RUN
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def run(
         if not notebook.is_file():
             from grader.errors import UsageError
 
-            raise UsageError(f"{notebook}: no such notebook file")
+            raise UsageError(_("{path}: no such notebook file").format(path=notebook))
         result = execute_and_extract(
             notebook, options, progress=None if as_json else _Printer(console)
         )
@@ -146,30 +147,48 @@ class _Printer:
 
     def __call__(self, p: Progress) -> None:
         if p.phase == "cell":
-            self.console.print(f"[dim]{p.elapsed:7.1f}s[/]  {p.message} (cell {p.cell})")
+            self.console.print(
+                f"[dim]{p.elapsed:7.1f}s[/]  "
+                + _("{message} (cell {cell})").format(message=p.message, cell=p.cell)
+            )
         elif p.phase == "epoch":
             self.console.print(
-                f"[dim]{p.elapsed:7.1f}s[/]    {p.model}: epoch {p.epoch}/{p.epochs}"
+                f"[dim]{p.elapsed:7.1f}s[/]    "
+                + _("{model}: epoch {epoch}/{epochs}").format(
+                    model=p.model, epoch=p.epoch, epochs=p.epochs
+                )
             )
         elif p.phase in ("starting", "cached"):
             self.console.print(f"[dim]{p.message}[/]")
 
 
 def _summary(console: Console, result: RunResult) -> None:
-    head = "[green]ran to the end[/]" if result.status == "ok" else "[red]failed[/]"
-    cached = " (from the cache)" if result.from_cache else ""
+    head = _("[green]ran to the end[/]") if result.status == "ok" else _("[red]failed[/]")
+    line = (
+        _("[bold]{notebook}[/]: {outcome} in {seconds} s, profile {profile} (from the cache)")
+        if result.from_cache
+        else _("[bold]{notebook}[/]: {outcome} in {seconds} s, profile {profile}")
+    )
     console.print(
-        f"[bold]{result.notebook}[/]: {head} in {result.wall_seconds:.1f} s, profile {result.profile}{cached}"
+        line.format(
+            notebook=result.notebook,
+            outcome=head,
+            seconds=f"{result.wall_seconds:.1f}",
+            profile=result.profile,
+        )
     )
     box = result.manifest.sandbox
     if box is not None:
         weak = [p.name for p in box.protections if p.status != "enforced"]
         colour = "yellow" if box.weak() else "dim"
-        console.print(
-            f"[{colour}]sandbox: {box.backend}"
-            + (f"; not enforced: {', '.join(weak)}" if weak else "; all protections enforced")
-            + "[/]"
+        said = (
+            _("sandbox: {backend}; not enforced: {protections}").format(
+                backend=box.backend, protections=", ".join(weak)
+            )
+            if weak
+            else _("sandbox: {backend}; all protections enforced").format(backend=box.backend)
         )
+        console.print(f"[{colour}]{said}[/]")
     if result.failure is not None:
         f = result.failure
         console.print(f"[red]{f.kind.value}[/]: {f.message}")
@@ -177,10 +196,21 @@ def _summary(console: Console, result: RunResult) -> None:
             console.print("\n".join(f.traceback[-5:]), style="dim", markup=False, highlight=False)
     from rich.table import Table
 
+    from grader.report.words import SEVERITY_LABELS, label
+
     ev = result.evidence
     if ev is not None and ev.models:
-        table = Table(title="Models")
-        for col in ("id", "name", "kind", "base", "epochs", "test acc", "curves", "conf. matrix"):
+        table = Table(title=_("Models"))
+        for col in (
+            _("id"),
+            _("name"),
+            _("kind"),
+            _("base"),
+            _("epochs"),
+            _("test acc"),
+            _("curves"),
+            _("conf. matrix"),
+        ):
             table.add_column(col)
         for m in ev.models:
             table.add_row(
@@ -190,17 +220,16 @@ def _summary(console: Console, result: RunResult) -> None:
                 m.base or "",
                 "" if m.epochs is None else str(m.epochs),
                 "" if m.test_accuracy is None else f"{m.test_accuracy:.4f}",
-                "yes" if m.curves_shown else "no",
-                "yes" if m.confusion_matrix_shown else "no",
+                _("yes") if m.curves_shown else _("no"),
+                _("yes") if m.confusion_matrix_shown else _("no"),
             )
         console.print(table)
     if ev is not None:
         for finding in ev.findings:
             colour = {"error": "red", "warning": "yellow"}.get(finding.severity.value, "dim")
-            console.print(
-                f"[{colour}]{finding.severity.value}[/] {finding.code}: {finding.message}"
-            )
-    console.print(f"files: {result.files.folder}", soft_wrap=True, markup=False)
+            severity = label(SEVERITY_LABELS, finding.severity.value)
+            console.print(f"[{colour}]{severity}[/] {finding.code}: {finding.message}")
+    console.print(_("files: {path}").format(path=result.files.folder), soft_wrap=True, markup=False)
 
 
 def data_cifar10(

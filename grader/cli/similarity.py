@@ -22,6 +22,7 @@ from rich.console import Console
 
 from grader.cli.common import LangOption, print_error, speaking
 from grader.errors import GraderError
+from grader.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -32,7 +33,7 @@ __all__ = ["register", "similarity"]
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
-_STAGES = {"read": "reading notebooks", "compare": "scoring pairs"}
+_STAGES = {"read": N_("reading notebooks"), "compare": N_("scoring pairs")}
 
 
 def register(app: typer.Typer) -> None:
@@ -116,13 +117,21 @@ def similarity(
     try:
         files = write_similarity(report, target, top=top)
     except OSError as exc:
-        print_error(err, f"cannot write the report into {target}: {exc.strerror or exc}")
+        print_error(
+            err,
+            _("cannot write the report into {folder}: {problem}").format(
+                folder=target, problem=exc.strerror or exc
+            ),
+        )
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=1) + "\n")
     else:
         _summary(Console(), report, top)
-    err.print(f"[dim]wrote {files['html']} and {files['json']}[/]", soft_wrap=True)
+    err.print(
+        _("[dim]wrote {html} and {json}[/]").format(html=files["html"], json=files["json"]),
+        soft_wrap=True,
+    )
     if is_batch_output(target):
         _update_dashboard(err, target)
     raise typer.Exit(EXIT_OK)
@@ -133,15 +142,19 @@ def _update_dashboard(err: Console, folder: Path) -> None:
     from grader.batch.outputs import rebuild_class
 
     try:
-        _, _, files = rebuild_class(folder)
+        files = rebuild_class(folder)[2]
     except GraderError as exc:
         err.print(
-            f"[yellow]the dashboard was not updated[/] ({exc.message}); it shows the pairs "
-            "after the next `grader batch` into this folder",
+            _(
+                "[yellow]the dashboard was not updated[/] ({problem}); it shows the pairs "
+                "after the next `grader batch` into this folder"
+            ).format(problem=exc.message),
             soft_wrap=True,
         )
         return
-    err.print(f"[dim]dashboard updated: {files['dashboard']}[/]", soft_wrap=True)
+    err.print(
+        _("[dim]dashboard updated: {path}[/]").format(path=files["dashboard"]), soft_wrap=True
+    )
 
 
 @contextmanager
@@ -160,9 +173,11 @@ def _progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
 
     def report(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            label = _STAGES.get(stage, stage)
+            label = _(_STAGES[stage]) if stage in _STAGES else stage
             if stage == "read":
-                label = f"reading {total} notebook{'s' if total != 1 else ''}"
+                label = ngettext("reading {n} notebook", "reading {n} notebooks", total).format(
+                    n=total
+                )
             tasks[stage] = bar.add_task(label, total=total)
         bar.update(tasks[stage], completed=done, total=total)
 
@@ -175,32 +190,49 @@ def _summary(console: Console, report: SimilarityReport, top: int) -> None:
     from rich.table import Table
 
     from grader.report.similarity import LEVEL_CLASSES
+    from grader.report.words import LEVEL_LABELS, label
 
     styles = {"warn": "yellow", "info": "cyan", "muted": "dim"}
-    console.print(
-        f"[bold]{report.class_size}[/] notebooks compared, "
-        f"[yellow]{report.count('worth a look')}[/] pairs worth a look, "
-        f"[cyan]{report.count('similar')}[/] similar"
-        + (f", [yellow]{len(report.skipped)}[/] skipped" if report.skipped else "")
-    )
+    size, worth, similar = report.class_size, report.count("worth a look"), report.count("similar")
+    counts = [
+        ngettext("[bold]{n}[/] notebook compared", "[bold]{n}[/] notebooks compared", size).format(
+            n=size
+        ),
+        ngettext(
+            "[yellow]{n}[/] pair worth a look", "[yellow]{n}[/] pairs worth a look", worth
+        ).format(n=worth),
+        ngettext("[cyan]{n}[/] similar", "[cyan]{n}[/] similar", similar).format(n=similar),
+    ]
+    if report.skipped:
+        skipped_n = len(report.skipped)
+        counts.append(
+            ngettext("[yellow]{n}[/] skipped", "[yellow]{n}[/] skipped", skipped_n).format(
+                n=skipped_n
+            )
+        )
+    console.print(", ".join(counts))
     for note in report.notes:
         if note.startswith("Fewer than two"):
-            console.print(f"[yellow]{escape(note)}[/]")
+            # the note is stored in English; the catalog has it (the page says it too)
+            console.print(f"[yellow]{escape(_(note))}[/]")
     for skipped in report.skipped:
         console.print(
-            f"[dim]skipped {escape(skipped.name)}: {escape(skipped.reason)}[/]", soft_wrap=True
+            _("[dim]skipped {name}: {reason}[/]").format(
+                name=escape(skipped.name), reason=escape(skipped.reason)
+            ),
+            soft_wrap=True,
         )
     shown = [p for p in report.pairs[:top] if p.level != "nothing notable"]
     if not shown:
-        console.print("[dim]No pair shares more than much of the class shares.[/]")
+        console.print(_("[dim]No pair shares more than much of the class shares.[/]"))
         return
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("#", justify="right")
     table.add_column("A", overflow="fold")
     table.add_column("B", overflow="fold")
-    table.add_column("score", justify="right")
-    table.add_column("level", no_wrap=True)
-    table.add_column("evidence")
+    table.add_column(_("score"), justify="right")
+    table.add_column(_("level"), no_wrap=True)
+    table.add_column(_("evidence"))
     for rank, p in enumerate(shown, start=1):
         style = styles[LEVEL_CLASSES.get(p.level, "muted")]
         table.add_row(
@@ -208,12 +240,12 @@ def _summary(console: Console, report: SimilarityReport, top: int) -> None:
             escape(p.name_a),
             escape(p.name_b),
             f"{p.score:.2f}",
-            f"[{style}]{p.level}[/]",
+            f"[{style}]{label(LEVEL_LABELS, p.level)}[/]",
             escape(_evidence(p)),
         )
     console.print(table)
     console.print(
-        "[dim]The page has the evidence side by side; check it before concluding anything.[/]"
+        _("[dim]The page has the evidence side by side; check it before concluding anything.[/]")
     )
 
 
@@ -221,13 +253,20 @@ def _evidence(p: PairEvidence) -> str:
     """The evidence of a pair in a few words, for the terminal."""
     parts = []
     if p.cells and p.channels.code >= 0.1:
-        parts.append(f"code {p.code_share_a:.0%}/{p.code_share_b:.0%}")
+        parts.append(
+            _("code {share_a}/{share_b}").format(
+                share_a=f"{p.code_share_a:.0%}", share_b=f"{p.code_share_b:.0%}"
+            )
+        )
     if p.log_lines_total:
-        parts.append(f"{p.log_lines_total} log line{'s' if p.log_lines_total != 1 else ''}")
+        n = p.log_lines_total
+        parts.append(ngettext("{n} log line", "{n} log lines", n).format(n=n))
     if p.numbers and p.channels.numbers >= 0.1:
-        parts.append(f"{len(p.numbers)} number{'s' if len(p.numbers) != 1 else ''}")
+        n = len(p.numbers)
+        parts.append(ngettext("{n} number", "{n} numbers", n).format(n=n))
     if p.images:
-        parts.append(f"{len(p.images)} figure{'s' if len(p.images) != 1 else ''}")
+        n = len(p.images)
+        parts.append(ngettext("{n} figure", "{n} figures", n).format(n=n))
     if p.architectures and p.channels.architecture >= 0.05:
-        parts.append("same model")
+        parts.append(_("same model"))
     return ", ".join(parts) or "—"

@@ -15,10 +15,9 @@ from grader.i18n import N_, _
 
 __all__ = ["check_reason", "verification_findings"]
 
-#: the verification's fixed reasons (it records them in English) as messages
-_FIXED_REASONS = {
-    text: text
-    for text in (
+#: the verification's fixed reasons (it records them in English), marked as messages
+_FIXED_REASONS = frozenset(
+    (
         N_(
             "no training of this model was captured at run time, so its accuracy comes only "
             "from printed output"
@@ -33,7 +32,7 @@ _FIXED_REASONS = {
         N_("bad rows from the worker"),
         N_("the worker's predictions do not cover the inputs"),
     )
-}
+)
 
 
 def check_reason(c: ModelCheck) -> str:
@@ -58,7 +57,7 @@ def check_reason(c: ModelCheck) -> str:
                 "±{tolerance})"
             ).format(**said)
     if c.reason in _FIXED_REASONS:
-        return _(_FIXED_REASONS[c.reason])
+        return _(c.reason)
     return c.reason
 
 

@@ -76,6 +76,16 @@ _IncludeHeld = Annotated[
 ]
 
 
+def _read(path: Path) -> bytes:
+    """An input file's bytes, or an error that names it and what went wrong."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(
+            _("{path}: cannot read it ({problem})").format(path=path, problem=exc.strerror or exc)
+        ) from None
+
+
 def _write(path: Path, data: bytes) -> None:
     from grader.files import atomic_write_bytes
 
@@ -150,14 +160,7 @@ def moodle_export(
     with errors_to_exit(err):
         named = _columns(column or [])
         report_link = _link(report_url)
-        try:
-            data = worksheet.read_bytes()
-        except OSError as exc:
-            raise UsageError(
-                _("{path}: cannot read it ({problem})").format(
-                    path=worksheet, problem=exc.strerror or exc
-                )
-            ) from None
+        data = _read(worksheet)
         ws = read_worksheet(data, columns=named, where=str(worksheet))
         state, results = read_class(out)
         filled = fill_worksheet(
@@ -368,14 +371,7 @@ def canvas_export(
 
     err, con = Console(stderr=True), Console(soft_wrap=True)
     with errors_to_exit(err):
-        try:
-            data = gradebook.read_bytes()
-        except OSError as exc:
-            raise UsageError(
-                _("{path}: cannot read it ({problem})").format(
-                    path=gradebook, problem=exc.strerror or exc
-                )
-            ) from None
+        data = _read(gradebook)
         gb = read_gradebook(data, where=str(gradebook))
         state, results = read_class(out)
         made = fill_gradebook(
